@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine with Python 3.10+:
+#   make demo   - venv, package, Meltano plugins, sandbox, PostgreSQL, one full ELT run and a summary
+#   make test   - the same environment, then the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv plugins test demo lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+plugins: venv
+	$(BIN)/meltano install
+
+test: plugins
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+demo: plugins
+	$(BIN)/python -m tap_servicetitan.demo
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python bench/bench_tap.py
+
+clean:
+	rm -rf $(VENV) .meltano

@@ -1,0 +1,1 @@
+"""tap-servicetitan: a Singer tap for the ServiceTitan REST API."""

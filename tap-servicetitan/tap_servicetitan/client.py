@@ -1,0 +1,213 @@
+"""Base streams: the ServiceTitan request, its errors and retries, and the
+two endpoint families (export feeds and list endpoints).
+
+A concrete stream only declares ``name`` and ``path`` (and its API module via
+a tiny module base in ``streams/``); schema, key, replication and paging come
+from here.
+"""
+
+from __future__ import annotations
+
+import decimal
+import random
+import typing as t
+from http import HTTPStatus
+from importlib import resources
+from urllib.parse import urlparse
+
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_servicetitan.errors import AccessDeniedError, AuthenticationError
+from tap_servicetitan.http import error_title, retry_after_seconds
+from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body
+
+if t.TYPE_CHECKING:
+    from collections.abc import Generator, Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Context
+
+    from tap_servicetitan.auth import ServiceTitanAuthenticator
+    from tap_servicetitan.tap import TapServiceTitan
+
+SCHEMAS = resources.files("tap_servicetitan") / "schemas"
+
+#: Exponential backoff for 5xx/timeouts/dropped connections: 1, 2, 4 ... capped.
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 60.0
+
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+class ServiceTitanStream(RESTStream):
+    """A ServiceTitan endpoint under ``{api_url}/{module}/v2/tenant/{tenant}/``."""
+
+    #: API module of the endpoint (crm, jpm, accounting, sales, settings).
+    module: t.ClassVar[str]
+    #: OAuth scope the endpoint needs (named in 403 messages).
+    scope: t.ClassVar[str] = ""
+    #: Fields the API sends as decimal strings, emitted as exact numbers.
+    decimal_string_fields: t.ClassVar[tuple[str, ...]] = ()
+
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
+
+    _tap: TapServiceTitan
+
+    def __init__(self, tap: TapServiceTitan) -> None:
+        super().__init__(tap=tap, schema=str(SCHEMAS / f"{self.name}.json"))
+        self._requests_session = tap.api_session
+
+    @property
+    def url_base(self) -> str:
+        api_url = self.config["api_url"].rstrip("/")
+        return f"{api_url}/{self.module}/v2/tenant/{self.config['tenant_id']}/"
+
+    @property
+    def authenticator(self) -> ServiceTitanAuthenticator:
+        return self._tap.api_authenticator
+
+    @property
+    def timeout(self) -> tuple[float, float]:  # type: ignore[override]
+        return (CONNECT_TIMEOUT_SECONDS, float(self.config["request_timeout"]))
+
+    @property
+    def endpoint(self) -> str:
+        """``module/path`` as named in messages (no host, tenant or query)."""
+        return f"{self.module}/{self.path}"
+
+    # Errors and retries
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status < HTTPStatus.BAD_REQUEST:
+            self.authenticator.refreshed_after_401 = False
+            return
+        if status == HTTPStatus.UNAUTHORIZED:
+            self._handle_unauthorized(response)
+        if status == HTTPStatus.FORBIDDEN:
+            msg = (
+                f"ServiceTitan denied access to {self.endpoint} (403: {error_title(response)}); "
+                f"check that tenant_id {self.config['tenant_id']} is connected to this app "
+                f"and that the app has the scope {self.scope or 'for this endpoint'}"
+            )
+            raise AccessDeniedError(msg)
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        raise FatalAPIError(self.response_error_message(response))
+
+    def _handle_unauthorized(self, response: requests.Response) -> None:
+        """Refresh the token once; a fresh token still refused means a bad app key."""
+        auth = self.authenticator
+        if auth.refreshed_after_401:
+            msg = (
+                f"ServiceTitan refused a fresh token for {self.endpoint} "
+                f"(401: {error_title(response)}); check the setting 'st_app_key' "
+                "(the app key must belong to the app of client_id)"
+            )
+            raise AuthenticationError(msg)
+        auth.invalidate()
+        auth.refreshed_after_401 = True
+        raise RetriableAPIError(self.response_error_message(response), response)
+
+    def response_error_message(self, response: requests.Response) -> str:
+        path = urlparse(response.url).path
+        return (
+            f"{response.status_code} {response.reason} for GET {self.endpoint} "
+            f"({path}): {error_title(response)}"
+        )
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config["max_retries"]) + 1
+
+    def backoff_wait_generator(self) -> Generator[float, BaseException, None]:  # type: ignore[override]
+        """``Retry-After`` when the API gives one, else capped exponential backoff."""
+        attempt = 0
+        exception = yield  # type: ignore[misc]
+        while True:
+            response = getattr(exception, "response", None)
+            wait = retry_after_seconds(response)
+            if wait is None:
+                wait = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+            attempt += 1
+            exception = yield wait
+
+    def backoff_jitter(self, value: float) -> float:
+        """Add up to 25% random jitter; never wait less than asked."""
+        return value * (1 + 0.25 * random.random())
+
+    # Records
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        yield from page_body(response).get("data") or ()
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:  # noqa: ARG002
+        for field in self.decimal_string_fields:
+            value = row.get(field)
+            if isinstance(value, str):
+                row[field] = _exact_decimal(value)
+        return row
+
+
+def _exact_decimal(value: str) -> decimal.Decimal | str:
+    """A decimal string as an exact number; kept as-is if it is not a number."""
+    try:
+        return decimal.Decimal(value)
+    except decimal.InvalidOperation:
+        return value
+
+
+class ExportStream(ServiceTitanStream):
+    """An export feed (``export/<resource>``): full records, change-ordered.
+
+    State is ServiceTitan's own resume point: after every page the stream
+    stores that page's ``continueFrom`` and emits a STATE message, so a run
+    interrupted at any moment resumes where the last committed page ended,
+    and the next run asks only for what changed since. ``modifiedOn`` is the
+    replication key (the bookmark users see); on a first run ``start_date``
+    becomes the feed's ``from`` date.
+    """
+
+    replication_key = "modifiedOn"
+    is_sorted = False
+    #: State key holding the feed's resume point.
+    RESUME_KEY: t.ClassVar[str] = "continue_from"
+
+    def get_new_paginator(self) -> ExportPaginator:
+        return ExportPaginator(self._starting_from())
+
+    def _starting_from(self) -> str | None:
+        """``from`` of the first request: the saved resume point, else a date."""
+        token = self.stream_state.get(self.RESUME_KEY)
+        if token:
+            return str(token)
+        start = self.get_starting_timestamp(None)
+        return start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:  # noqa: ARG002
+        return {"from": next_page_token} if next_page_token else {}
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        body = page_body(response)
+        yield from body.get("data") or ()
+        # Reached only once every record of the page has been written.
+        self._checkpoint(body.get("continueFrom"))
+
+    def _checkpoint(self, resume_point: str | None) -> None:
+        if not resume_point:
+            return
+        self.stream_state[self.RESUME_KEY] = resume_point
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+
+class ListStream(ServiceTitanStream):
+    """A list endpoint (``page`` / ``pageSize`` / ``hasMore``)."""
+
+    page_size: t.ClassVar[int] = 5000  # the API's maximum
+
+    def get_new_paginator(self) -> ListPaginator:
+        return ListPaginator()
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:  # noqa: ARG002
+        return {"page": next_page_token or 1, "pageSize": self.page_size}

@@ -1,0 +1,93 @@
+"""HTTP plumbing shared by every stream: one session, one rate limiter.
+
+ServiceTitan limits each app to 60 requests per second per tenant. All streams
+of a run share one :class:`RateLimiter` through one :class:`RateLimitedSession`,
+so the ceiling holds whichever stream is syncing, and one connection pool is
+reused for the whole run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+import orjson
+import requests
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class RateLimiter:
+    """Spaces requests at least ``1 / rate`` seconds apart (no bursts).
+
+    Thread-safe; ``clock`` and ``sleep`` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Block until a request may be sent; return the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self.interval
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+class RateLimitedSession(requests.Session):
+    """A ``requests`` session that takes a rate-limiter slot before each send."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        super().__init__()
+        self.limiter = limiter
+
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
+        self.limiter.acquire()
+        return super().send(request, **kwargs)
+
+
+def error_title(response: requests.Response) -> str:
+    """The human-readable part of a ServiceTitan error answer.
+
+    ServiceTitan errors are JSON ``{type, title, status, traceId, errors}``;
+    gateways and outages sometimes answer with an HTML page instead.
+    """
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
+        return f"{response.reason or 'error'} (non-JSON answer: {kind})"
+    if isinstance(body, dict):
+        title = body.get("title") or body.get("error_description") or body.get("error")
+        if title:
+            return str(title)
+    return response.reason or "error"
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """Seconds asked by a ``Retry-After`` header (delta-seconds form), if any."""
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

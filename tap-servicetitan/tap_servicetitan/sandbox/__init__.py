@@ -1,0 +1,1 @@
+"""ServiceTitan API emulator used by the tests, the benchmarks and the demo."""

@@ -1,0 +1,1 @@
+"""Runner for the SQL transforms that build the st_* tables."""
