@@ -15,9 +15,11 @@ older ``modifiedOn``; then that stream falls back to a scan).
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 STREAMS = (
@@ -199,10 +201,19 @@ class Dataset:
         self._tl: dict[str, list[int]] = {}
         self._rl: dict[str, list[dict]] = {}
         self._ver: dict[str, dict[int, int]] = {s: {} for s in STREAMS}
-        self._mono: dict[str, bool] = {s: True for s in STREAMS}
-        self.generation: dict[str, int] = {s: 0 for s in STREAMS}
+        self._mono: dict[str, bool] = dict.fromkeys(STREAMS, True)
+        self.generation: dict[str, int] = dict.fromkeys(STREAMS, 0)
         self._pending: dict[str, dict[int, tuple[int, int, dict]]] | None = None
-        self._generate()
+        self._list_cache: dict[tuple[str, str], tuple[int, list[dict]]] = {}
+        self._staged: dict[str, list[tuple[int, dict]]] | None = None
+        was_enabled = gc.isenabled()
+        gc.disable()  # millions of small dicts: the cyclic GC would rescan them over and over
+        try:
+            self._generate()
+        finally:
+            if was_enabled:
+                gc.enable()
+            gc.freeze()
 
     # ------------------------------------------------------------------ read API
 
@@ -244,22 +255,15 @@ class Dataset:
             vl = self._vl[stream]
             rl = self._rl[stream]
             if since_ms is not None:
-                if self._mono[stream]:
-                    i = bisect_left(self._tl[stream], since_ms)
-                else:
-                    tl = self._tl[stream]
+                tl = self._tl[stream]
+                if not self._mono[stream]:
+                    # a test hook wrote an older modifiedOn: scan (rare)
                     sel = [k for k in range(len(tl)) if tl[k] >= since_ms]
-                    page_idx = sel[:limit]
-                    page = [rl[k] for k in page_idx]
+                    page = [rl[k] for k in sel[:limit]]
                     has_more = len(sel) > limit
-                    if page_idx:
-                        resume = vl[page_idx[-1]]
-                    else:
-                        resume = self._version
-                    if has_more:
-                        # continue by version from the last record sent
-                        pass
+                    resume = vl[sel[len(page) - 1]] if page else self._version
                     return page, has_more, resume
+                i = bisect_left(tl, since_ms)
                 base = vl[i - 1] if i > 0 else 0
             elif after_version is not None:
                 i = bisect_right(vl, after_version)
@@ -271,11 +275,8 @@ class Dataset:
             page = rl[i:j]
             n = len(vl)
             has_more = j < n
-            if page:
-                resume = vl[i + len(page) - 1]
-            else:
-                # nothing left: everything of this stream up to now has been seen
-                resume = max(base, self._version)
+            # an empty page means everything of this stream up to now has been seen
+            resume = vl[i + len(page) - 1] if page else max(base, self._version)
             return page, has_more, resume
 
     def list_view(self, stream: str, active: str = "True") -> list[dict]:
@@ -335,11 +336,11 @@ class Dataset:
         self._next_id[stream] = i + 1
         return i
 
-    def _index(self, stream: str, rec: dict, is_new: bool) -> None:
+    def _index(self, stream: str, rec: dict, is_new: bool, bulk: bool = False) -> None:
         rid = rec["id"]
         if is_new:
             ids = self.sorted_ids[stream]
-            if not ids or ids[-1] < rid:
+            if bulk or not ids or ids[-1] < rid:
                 ids.append(rid)
             else:
                 ids.insert(bisect_left(ids, rid), rid)
@@ -422,7 +423,6 @@ class Dataset:
 
     def _generate(self) -> None:
         self._rng = rng = random.Random(self.seed)
-        self._list_cache: dict[tuple[str, str], tuple[int, list[dict]]] = {}
         self._bulk_stamps = sorted(
             (PAST_END_MS - rng.randint(1, 400) * DAY_MS) // 1000 * 1000 for _ in range(12)
         )
@@ -446,8 +446,7 @@ class Dataset:
                 j = all_jobs[int(rng.random() * len(all_jobs))]
                 t["jobId"] = j["id"]
                 t["appoitmentId"] = j["lastAppointmentId"]
-            staged["technicians"].append((t["_ms"], t))
-            del t["_ms"]
+            self._stage("technicians", t, t.pop("_ms"))
         # assign versions per stream in modifiedOn order
         for stream in STREAMS:
             items = staged[stream]
@@ -461,7 +460,7 @@ class Dataset:
                 tl.append(ms)
                 rl.append(rec)
                 ver[rec["id"]] = v
-                self._index(stream, rec, True)
+                self._index(stream, rec, True, bulk=True)
             self._version = v
             self._vl[stream], self._tl[stream], self._rl[stream] = vl, tl, rl
             self.sorted_ids[stream].sort()
@@ -482,7 +481,7 @@ class Dataset:
         mod = self._mod(created)
         active = rng.random() > 0.1
         login = f"{first[:1]}{last}".lower().replace(" ", "").replace("'", "")
-        rec = {
+        return {
             "id": tid,
             "userId": tid + 500_000,
             "name": f"{first} {last}",
@@ -535,7 +534,6 @@ class Dataset:
             "memo": None,
             "_ms": mod,
         }
-        return rec
 
     def _gen_contact(self, rng: random.Random, stream: str, parent_field: str,
                      parent_id: int, created_lo: int, active: bool = True) -> dict:
@@ -634,10 +632,8 @@ class Dataset:
         n_cc = 1 + int(rng.random() * 2.5) if stamp is not None else int(rng.random() * 4)
         only_inactive = stamp is None and rng.random() < 0.05
         for _ in range(n_cc):
-            c = self._gen_contact(rng, "customer_contacts", "customerId", cid, created,
-                                  active=not only_inactive)
-            if stamp is not None:
-                self._restamp("customer_contacts", c, stamp)
+            self._gen_contact(rng, "customer_contacts", "customerId", cid, created,
+                              active=not only_inactive)
         # locations: ~8% none, else 1-2
         if stamp is not None:
             n_loc = 1
@@ -672,9 +668,7 @@ class Dataset:
             locs.append(loc)
             n_lc = 1 if stamp is not None else int(rng.random() * 3)
             for _ in range(n_lc):
-                c = self._gen_contact(rng, "location_contacts", "locationId", lid, lcreated)
-                if stamp is not None:
-                    self._restamp("location_contacts", c, stamp)
+                self._gen_contact(rng, "location_contacts", "locationId", lid, lcreated)
         # jobs (only for customers with locations)
         if locs:
             n_jobs = (1 + int(rng.random() * 2)) if stamp is not None else int(rng.random() * 7)
@@ -684,15 +678,10 @@ class Dataset:
                 if all_jobs is not None:
                     all_jobs.append(job)
         # ~10% invoices without a job
-        if rng.random() < 0.1 and stamp is None:
+        if stamp is None and rng.random() < 0.1:
             self._gen_invoice(rng, cust, locs[0] if locs else None, None,
                               self._ts(created, hi), stamp)
         return cust
-
-    def _restamp(self, stream: str, rec: dict, stamp: int) -> None:
-        rec["createdOn"] = iso(stamp)
-        if self._pending is not None and rec["id"] in self._pending.get(stream, {}):
-            self._put(stream, rec)
 
     def _gen_job(self, rng: random.Random, cust: dict, loc: dict, lo: int, hi: int,
                  stamp: int | None) -> dict:
@@ -797,8 +786,11 @@ class Dataset:
         inv = self._gen_invoice(rng, cust, loc, job, completed or created, stamp,
                                 sub_cents=sub_cents)
         job["invoiceId"] = inv["id"]
-        jmod = stamp if stamp is not None else max(self._mod(created), completed or 0)
-        self._stage("jobs", job, min(jmod, PAST_END_MS))
+        if stamp is not None:
+            jmod = stamp
+        else:
+            jmod = min(max(self._mod(created), completed or 0), PAST_END_MS)
+        self._stage("jobs", job, jmod)
         return job
 
     def _gen_estimate(self, rng: random.Random, cust: dict, loc: dict, jid: int,
@@ -949,7 +941,8 @@ class Dataset:
             self.now_ms += 1000 * rng.randint(1, 90)
         return self.now_ms
 
-    def _pick(self, rng: random.Random, stream: str, k: int, cond=None, tries: int = 4) -> list:
+    def _pick(self, rng: random.Random, stream: str, k: int,
+              cond: Callable[[dict], object] | None = None, tries: int = 4) -> list[dict]:
         ids = self.sorted_ids[stream]
         if not ids:
             return []
@@ -975,18 +968,13 @@ class Dataset:
             rng = random.Random(f"{self.seed}:{seed}:{self.mutations}")
             self.mutations += 1
             self.now_ms = max(self.now_ms, PAST_END_MS) + DAY_MS + rng.randint(0, 3600) * 1000
-            before = {s: set() for s in STREAMS}  # ids existing at start
-            counts_new = dict.fromkeys(STREAMS, 0)
-            touched: dict[str, set[int]] = {s: set() for s in STREAMS}
             n_before = {s: self._next_id[s] for s in STREAMS}
             n = max(1, round(fraction * max(1, len(self.by_id["customers"]))))
             self._pending = {}
 
             def ch(stream: str, old: dict, **f: object) -> dict:
                 self._tick(rng)
-                rec = self._change(stream, old, **f)
-                touched[stream].add(rec["id"])
-                return rec
+                return self._change(stream, old, **f)
 
             # new customers with contacts, a location, jobs, invoices
             for _ in range(max(1, n // 4)):
@@ -1077,8 +1065,6 @@ class Dataset:
             for s in STREAMS:
                 changed = set(pend.get(s, {}))
                 created = {i for i in changed if i >= n_before[s]}
-                counts_new[s] = len(created)
                 summary[s] = {"created": len(created), "updated": len(changed - created)}
-            del before
             self.now_ms += 60_000
             return summary
