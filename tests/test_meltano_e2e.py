@@ -1,0 +1,207 @@
+"""End to end: meltano run tap-servicetitan target-postgres servicetitan-transforms:run
+on the sandbox environment into a real PostgreSQL."""
+
+from __future__ import annotations
+
+import signal
+from decimal import Decimal
+
+import pytest
+
+from tap_servicetitan.sandbox import SandboxServer
+from tap_servicetitan.streams import ALL_STREAMS
+
+from .meltano_helpers import MeltanoProject
+from .oracle import expected_customers, timestamp
+
+pytestmark = pytest.mark.e2e
+
+STREAMS = [stream.name for stream in ALL_STREAMS]
+ST_TABLES = {
+    "st_customers": "customers",
+    "st_locations": "locations",
+    "st_jobs": "jobs",
+    "st_invoices": "invoices",
+    "st_appointments": "appointments",
+    "st_estimates": "estimates",
+    "st_technicians": "technicians",
+}
+SYNC_TIMESTAMPS = {"last_synced_at", "aggregates_updated_at"}
+
+
+@pytest.fixture
+def project_for(database, tmp_path):
+    def make(sandbox: SandboxServer) -> MeltanoProject:
+        return MeltanoProject(sandbox, database, tmp_path)
+
+    return make
+
+
+def assert_raw_tables_equal_dataset(project: MeltanoProject) -> None:
+    with project.connect() as conn:
+        for stream in STREAMS:
+            rows = conn.execute(
+                f'select id, "modifiedOn" from tap_servicetitan.{stream}'
+            ).fetchall()
+            loaded = {row[0]: row[1] for row in rows}
+            current = {r["id"]: r for r in project.sandbox.dataset.records(stream)}
+            assert set(loaded) == set(current), stream
+            stale = [
+                i for i, record in current.items()
+                if timestamp(record["modifiedOn"]).replace(tzinfo=None) != loaded[i]
+            ]
+            assert not stale, f"{stream}: stale rows {stale[:5]}"
+
+
+def assert_st_customers_match_oracle(project: MeltanoProject) -> None:
+    expected = expected_customers(project.sandbox.dataset)
+    with project.connect() as conn:
+        cursor = conn.execute("select * from public.st_customers")
+        columns = [c.name for c in cursor.description]
+        actual = {row[columns.index("st_id")]: dict(zip(columns, row)) for row in cursor}
+    assert set(actual) == set(expected)
+    mismatches = []
+    for st_id, want in expected.items():
+        got = actual[st_id]
+        assert got["tenant_id"] == project.sandbox.tenant_id
+        for column, value in want.items():
+            have = got[column]
+            if isinstance(value, Decimal):
+                have = Decimal(have)
+            if have != value:
+                mismatches.append((st_id, column, value, have))
+    assert not mismatches, f"{len(mismatches)} mismatches, first: {mismatches[:5]}"
+
+
+def assert_st_tables_cover_raw(project: MeltanoProject) -> None:
+    with project.connect() as conn:
+        for table, stream in ST_TABLES.items():
+            ids = {r[0] for r in conn.execute(f"select st_id from public.{table}")}
+            assert ids == project.sandbox.dataset.ids(stream), table
+
+
+def snapshot(project: MeltanoProject) -> dict[str, list[tuple]]:
+    """Every st_* and raw table, minus sync timestamps and loader metadata."""
+    tables = {f"public.{t}": SYNC_TIMESTAMPS for t in ST_TABLES}
+    tables.update({f"tap_servicetitan.{s}": set() for s in STREAMS})
+    result = {}
+    with project.connect() as conn:
+        for table, skip in tables.items():
+            cursor = conn.execute(f"select * from {table}")
+            keep = [i for i, c in enumerate(cursor.description)
+                    if c.name not in skip and not c.name.startswith("_sdc_")]
+            result[table] = sorted(
+                (tuple(str(row[i]) for i in keep) for row in cursor), key=lambda r: r
+            )
+    return result
+
+
+def test_full_pipeline_builds_st_tables_from_the_sandbox(project_for) -> None:
+    with SandboxServer(customers=2000, seed=101) as sandbox:
+        project = project_for(sandbox)
+        project.run()
+        assert_raw_tables_equal_dataset(project)
+        assert_st_tables_cover_raw(project)
+        assert_st_customers_match_oracle(project)
+        with project.connect() as conn:
+            log = conn.execute(
+                "select module, sync_type, status from public.st_sync_log"
+            ).fetchall()
+        assert log and all(status == "completed" for _, _, status in log)
+        assert {sync_type for _, sync_type, _ in log} == {"full"}
+
+
+def test_incremental_run_picks_up_every_change(project_for) -> None:
+    with SandboxServer(customers=1500, seed=202) as sandbox:
+        project = project_for(sandbox)
+        sandbox.reset_counters()
+        project.run()
+        first_requests = sandbox.counters["requests"]
+
+        # a phone number deleted without touching its customer
+        phone = next(
+            c for c in sandbox.dataset.records("customer_contacts")
+            if c["type"] in {"Phone", "MobilePhone"} and c["active"]
+        )
+        sandbox.dataset.update("customer_contacts", phone["id"], active=False)
+        summary = sandbox.mutate(fraction=0.02, seed=5)
+        assert summary
+
+        sandbox.reset_counters()
+        project.run()
+        second_requests = sandbox.counters["requests"]
+        assert second_requests <= max(len(STREAMS) * 2, first_requests // 10)
+
+        assert_raw_tables_equal_dataset(project)
+        assert_st_tables_cover_raw(project)
+        assert_st_customers_match_oracle(project)
+        with project.connect() as conn:
+            log = conn.execute(
+                "select distinct sync_type from public.st_sync_log where started_at = "
+                "(select max(started_at) from public.st_sync_log)"
+            ).fetchall()
+        assert {row[0] for row in log} == {"incremental"}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL], ids=["SIGKILL"])
+def test_killed_run_resumes_to_the_same_tables(project_for, database, tmp_path_factory, sig) -> None:
+    with SandboxServer(customers=1200, seed=303, export_page_size=50) as sandbox:
+        project = project_for(sandbox)
+        project.env["TARGET_POSTGRES_BATCH_SIZE_ROWS"] = "100"
+        sandbox.faults.configure(latency=0.02)
+        project.run_killed(after_rows=300)
+        sandbox.faults.reset()
+        project.run()
+        assert_raw_tables_equal_dataset(project)
+        assert_st_customers_match_oracle(project)
+        resumed = snapshot(project)
+
+    with SandboxServer(customers=1200, seed=303, export_page_size=50) as clean_sandbox:
+        clean = MeltanoProject(clean_sandbox, database, tmp_path_factory.mktemp("clean"))
+        with clean.connect() as conn:
+            conn.execute("drop schema tap_servicetitan cascade")
+            conn.execute("drop schema public cascade")
+            conn.execute("create schema public")
+        clean.run()
+        assert snapshot(clean) == resumed
+
+
+def test_run_under_faults_equals_a_clean_run(project_for) -> None:
+    with SandboxServer(customers=800, seed=404, export_page_size=100) as sandbox:
+        project = project_for(sandbox)
+        sandbox.faults.configure(
+            rate_limit=20, error_rate=0.1, drop_rate=0.05, token_lifetime=2, latency=0.01, seed=9
+        )
+        project.env["TAP_SERVICETITAN_MAX_RETRIES"] = "10"
+        project.run()
+        counters = sandbox.counters
+        assert counters["5xx"] > 0 and counters["dropped"] > 0 and counters["token"] > 1
+        sandbox.faults.reset()
+        assert_raw_tables_equal_dataset(project)
+        assert_st_customers_match_oracle(project)
+
+
+def test_full_refresh_and_state_clear_rerun_everything(project_for) -> None:
+    with SandboxServer(customers=300, seed=505) as sandbox:
+        project = project_for(sandbox)
+        sandbox.reset_counters()
+        project.run()
+        full = sandbox.counters["requests"]
+
+        listed = project.meltano("state", "list")
+        assert listed.returncode == 0 and "tap-servicetitan-to-target-postgres" in listed.stdout
+
+        sandbox.reset_counters()
+        project.run("--full-refresh")
+        assert sandbox.counters["requests"] == full
+
+        state_id = next(
+            line.split()[0] for line in listed.stdout.splitlines()
+            if "tap-servicetitan-to-target-postgres" in line
+        )
+        cleared = project.meltano("state", "clear", "--force", state_id)
+        assert cleared.returncode == 0, cleared.stderr
+        sandbox.reset_counters()
+        project.run()
+        assert sandbox.counters["requests"] == full
+        assert_st_customers_match_oracle(project)
