@@ -1,0 +1,194 @@
+-- st_customer_contacts: one row per customer contact (e-mail, phones, fax).
+-- Feeds the email / phone choice of st_customers.
+
+create table if not exists {target}.st_customer_contacts (
+    tenant_id bigint not null,
+    st_id bigint not null,
+    customer_id bigint,
+    type text,
+    value text,
+    phone_number text,
+    memo text,
+    active boolean,
+    st_created_on timestamptz,
+    st_modified_on timestamptz,
+    full_data jsonb not null,
+    last_synced_at timestamptz not null,
+    primary key (tenant_id, st_id)
+);
+
+create index if not exists st_customer_contacts_customer_id_idx
+    on {target}.st_customer_contacts (tenant_id, customer_id);
+
+create index if not exists customer_contacts__sdc_batched_at_idx
+    on {raw_customer_contacts} (_sdc_batched_at);
+
+insert into pg_temp.run_stats (module, raw_table, started_at)
+values ('st_customer_contacts', 'customer_contacts', clock_timestamp());
+
+with
+
+watermark as (
+    select run_watermarks.since
+    from pg_temp.run_watermarks
+    where run_watermarks.raw_table = 'customer_contacts'
+),
+
+-- import: raw contacts batched since the previous run (all on a full build)
+customer_contacts as (
+    select
+        raw_contacts.id as st_id,
+        raw_contacts._sdc_batched_at as batched_at,
+        to_jsonb(raw_contacts) - {sdc_columns} as record
+    from {raw_customer_contacts} as raw_contacts
+    where raw_contacts._sdc_batched_at > (select watermark.since from watermark)
+),
+
+contacts_renamed as (
+    select
+        customer_contacts.st_id,
+        (customer_contacts.record ->> 'customerId')::bigint as customer_id,
+        customer_contacts.record ->> 'type' as type,
+        customer_contacts.record ->> 'value' as value,
+        regexp_replace(customer_contacts.record ->> 'value', '[^0-9]', '', 'g') as value_digits,
+        customer_contacts.record ->> 'memo' as memo,
+        (customer_contacts.record ->> 'active')::boolean as is_active,
+        (customer_contacts.record ->> 'createdOn')::timestamptz as st_created_on,
+        (customer_contacts.record ->> 'modifiedOn')::timestamptz as st_modified_on,
+        customer_contacts.record as full_data
+    from customer_contacts
+),
+
+staged as (
+    select
+        {tenant_id}::bigint as tenant_id,
+        contacts_renamed.st_id,
+        contacts_renamed.customer_id,
+        contacts_renamed.type,
+        contacts_renamed.value,
+        -- SPEC phone normalization: keep the digits; 10 digits -> (XXX) XXX-XXXX;
+        -- 11 digits starting with 1 -> the same format of the last 10;
+        -- anything else -> the value unchanged
+        case
+            when coalesce(contacts_renamed.type, '') not in ('Phone', 'MobilePhone') then null
+            when length(contacts_renamed.value_digits) = 10
+                then '(' || substr(contacts_renamed.value_digits, 1, 3) || ') '
+                    || substr(contacts_renamed.value_digits, 4, 3) || '-'
+                    || substr(contacts_renamed.value_digits, 7, 4)
+            when length(contacts_renamed.value_digits) = 11
+                and left(contacts_renamed.value_digits, 1) = '1'
+                then '(' || substr(contacts_renamed.value_digits, 2, 3) || ') '
+                    || substr(contacts_renamed.value_digits, 5, 3) || '-'
+                    || substr(contacts_renamed.value_digits, 8, 4)
+            else contacts_renamed.value
+        end as phone_number,
+        contacts_renamed.memo,
+        contacts_renamed.is_active as active,
+        contacts_renamed.st_created_on,
+        contacts_renamed.st_modified_on,
+        contacts_renamed.full_data,
+        now() as last_synced_at
+    from contacts_renamed
+),
+
+previous as (
+    select
+        st_customer_contacts.st_id,
+        st_customer_contacts.customer_id
+    from {target}.st_customer_contacts as st_customer_contacts
+    inner join staged on staged.st_id = st_customer_contacts.st_id
+    where st_customer_contacts.tenant_id = {tenant_id}
+),
+
+upserted as (
+    insert into {target}.st_customer_contacts as st_customer_contacts (
+        tenant_id,
+        st_id,
+        customer_id,
+        type,
+        value,
+        phone_number,
+        memo,
+        active,
+        st_created_on,
+        st_modified_on,
+        full_data,
+        last_synced_at
+    )
+    select
+        staged.tenant_id,
+        staged.st_id,
+        staged.customer_id,
+        staged.type,
+        staged.value,
+        staged.phone_number,
+        staged.memo,
+        staged.active,
+        staged.st_created_on,
+        staged.st_modified_on,
+        staged.full_data,
+        staged.last_synced_at
+    from staged
+    on conflict (tenant_id, st_id) do update set
+        customer_id = excluded.customer_id,
+        type = excluded.type,
+        value = excluded.value,
+        phone_number = excluded.phone_number,
+        memo = excluded.memo,
+        active = excluded.active,
+        st_created_on = excluded.st_created_on,
+        st_modified_on = excluded.st_modified_on,
+        full_data = excluded.full_data,
+        last_synced_at = excluded.last_synced_at
+    -- write only what differs, so a re-loaded unchanged record changes nothing
+    where to_jsonb(st_customer_contacts) - 'last_synced_at'
+        is distinct from to_jsonb(excluded) - 'last_synced_at'
+    returning
+        st_customer_contacts.st_id,
+        st_customer_contacts.customer_id,
+        (st_customer_contacts.xmax = 0) as is_created
+),
+
+affected as (
+    insert into pg_temp.affected_customers (customer_id)
+    select upserted.customer_id
+    from upserted
+    union
+    select previous.customer_id
+    from previous
+    inner join upserted on upserted.st_id = previous.st_id
+)
+
+update pg_temp.run_stats set
+    records_fetched = (select count(*) from customer_contacts),
+    records_created = (select count(*) from upserted where upserted.is_created),
+    records_updated = (select count(*) from upserted where not upserted.is_created),
+    watermark = (select max(customer_contacts.batched_at) from customer_contacts)
+where run_stats.module = 'st_customer_contacts';
+
+-- full refresh only: rows whose raw record is gone
+with
+
+removed as (
+    delete from {target}.st_customer_contacts as st_customer_contacts
+    where
+        st_customer_contacts.tenant_id = {tenant_id}
+        and {full_refresh}
+        and not exists (
+            select 1
+            from {raw_customer_contacts} as raw_contacts
+            where raw_contacts.id = st_customer_contacts.st_id
+        )
+    returning st_customer_contacts.customer_id
+),
+
+affected as (
+    insert into pg_temp.affected_customers (customer_id)
+    select removed.customer_id
+    from removed
+)
+
+update pg_temp.run_stats set
+    records_deleted = (select count(*) from removed),
+    completed_at = clock_timestamp()
+where run_stats.module = 'st_customer_contacts';
