@@ -83,7 +83,8 @@ def type_schema(typ: str, objects: dict) -> dict:
         name = typ.split(" ", 1)[1]
         if name in objects:
             return object_schema(objects[name], objects)
-        return {"type": "object"}  # shape not documented: kept whole as JSON
+        # shape not documented: kept whole as JSON
+        return {"type": "object", "properties": {}, "additionalProperties": True}
     # string, string(html|email|phone|duration|multiline|guid), enum(...)
     return {"type": "string"}
 

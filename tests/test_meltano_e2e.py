@@ -11,8 +11,8 @@ import pytest
 from tap_servicetitan.sandbox import SandboxServer
 from tap_servicetitan.streams import ALL_STREAMS
 
-from .meltano_helpers import MeltanoProject
-from .oracle import expected_customers, timestamp
+from meltano_helpers import MeltanoProject
+from oracle import expected_customers, timestamp
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ from tap_servicetitan.errors import ConfigurationError
 from tap_servicetitan.settings import PRODUCTION_API_URL, PRODUCTION_AUTH_URL, validate_settings
 from tap_servicetitan.tap import TapServiceTitan
 
-from .conftest import tap_config
-from .helpers import run_tap
+from conftest import tap_config
+from helpers import run_tap
 
 GOOD = {
     "client_id": "id",

@@ -8,8 +8,8 @@ import pytest
 
 from tap_servicetitan.sandbox import SandboxServer
 
-from .conftest import tap_config
-from .helpers import catalog_selecting, run_tap
+from conftest import tap_config
+from helpers import catalog_selecting, run_tap
 
 CUSTOMERS_ONLY = {"customers", "customer_contacts"}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tap_servicetitan.streams import ALL_STREAMS
 
-from .conftest import tap_config
-from .helpers import run_tap
+from conftest import tap_config
+from helpers import run_tap
 
 STREAMS = [stream.name for stream in ALL_STREAMS]
 

@@ -11,8 +11,8 @@ import pytest
 
 from tap_servicetitan.streams import ALL_STREAMS
 
-from .conftest import tap_config
-from .helpers import catalog_selecting, run_tap
+from conftest import tap_config
+from helpers import catalog_selecting, run_tap
 
 STREAMS = [stream.name for stream in ALL_STREAMS]
 EXPORT_ENDPOINTS = {

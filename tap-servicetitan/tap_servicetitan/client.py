@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from tap_servicetitan.errors import AccessDeniedError, AuthenticationError
 from tap_servicetitan.http import error_title, retry_after_seconds
@@ -31,7 +32,7 @@ if t.TYPE_CHECKING:
     from tap_servicetitan.auth import ServiceTitanAuthenticator
     from tap_servicetitan.tap import TapServiceTitan
 
-SCHEMAS = resources.files("tap_servicetitan") / "schemas"
+SCHEMAS = SchemaDirectory(resources.files("tap_servicetitan") / "schemas")
 
 #: Exponential backoff for 5xx/timeouts/dropped connections: 1, 2, 4 ... capped.
 BACKOFF_BASE_SECONDS = 1.0
@@ -51,11 +52,13 @@ class ServiceTitanStream(RESTStream):
     decimal_string_fields: t.ClassVar[tuple[str, ...]] = ()
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
+    #: ``schemas/<stream name>.json``, generated from the API reference.
+    schema = StreamSchema(SCHEMAS)
 
     _tap: TapServiceTitan
 
     def __init__(self, tap: TapServiceTitan) -> None:
-        super().__init__(tap=tap, schema=str(SCHEMAS / f"{self.name}.json"))
+        super().__init__(tap=tap)
         self._requests_session = tap.api_session
 
     @property

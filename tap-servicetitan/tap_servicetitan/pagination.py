@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing as t
 
 import orjson
-from singer_sdk.pagination import BaseAPIPaginator, BasePageNumberPaginator
+from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 
 if t.TYPE_CHECKING:
     import requests
@@ -41,7 +41,7 @@ class ExportPaginator(BaseAPIPaginator[t.Optional[str]]):
         return page_body(response).get("continueFrom")
 
 
-class ListPaginator(BasePageNumberPaginator):
+class ListPaginator(PageNumberPaginator):
     """List endpoints: ``page`` from 1 while ``hasMore`` is true."""
 
     def __init__(self) -> None:
