@@ -154,7 +154,7 @@ def _inspect_raw(conn: psycopg.Connection, raw_schema: str) -> dict[str, bool]:
         """,
         (raw_schema, list(RAW_TABLES)),
     ).fetchall()
-    return {name: has_batched_at for name, has_batched_at in rows}
+    return {str(name): bool(has_batched_at) for name, has_batched_at in rows}
 
 
 def _log_failure(

@@ -1,0 +1,274 @@
+"""Helpers for the transforms tests: scratch databases, raw loads, runs.
+
+Raw rows are loaded through the real target-postgres (the loader's exact
+column types), from full records built out of the tap's JSON schemas plus
+per-case overrides. Import these helpers; this is not a conftest.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from servicetitan_transforms.runner import run_transforms
+from servicetitan_transforms.settings import resolve_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from servicetitan_transforms.runner import TableSummary
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
+BIN_DIR = Path(sys.executable).parent
+TARGET_POSTGRES = BIN_DIR / "target-postgres"
+TRANSFORMS_CLI = BIN_DIR / "servicetitan-transforms"
+
+PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("PGPORT", "5432"))
+PG_USER = os.environ.get("PGUSER", "postgres")
+
+RAW_SCHEMA = "tap_servicetitan"
+TENANT_ID = 4242
+TIMESTAMPS = ("last_synced_at", "aggregates_updated_at")
+ST_TABLES = (
+    "st_customers",
+    "st_customer_contacts",
+    "st_locations",
+    "st_jobs",
+    "st_invoices",
+    "st_appointments",
+    "st_estimates",
+    "st_technicians",
+)
+
+# readable defaults for the fields the rules read; the rest comes from the schema
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "customers": {
+        "active": True,
+        "name": "Customer",
+        "type": "Residential",
+        "address": {
+            "street": "1 Bill St",
+            "unit": None,
+            "city": "Billtown",
+            "state": "CA",
+            "zip": "90001",
+            "country": "USA",
+            "latitude": None,
+            "longitude": None,
+        },
+        "balance": 0,
+        "mergedToId": None,
+    },
+    "customer_contacts": {"type": "Email", "value": "someone@example.com", "active": True},
+    "locations": {
+        "active": True,
+        "name": "Home",
+        "address": {
+            "street": "1 Service Rd",
+            "unit": None,
+            "city": "Servicetown",
+            "state": "CA",
+            "zip": "90002",
+            "country": "USA",
+            "latitude": 34.05,
+            "longitude": -118.25,
+        },
+    },
+    "jobs": {"active": True, "jobStatus": "Completed", "total": 100, "jobNumber": "J"},
+    "invoices": {
+        "active": True,
+        "total": 100,
+        "balance": 0,
+        "subTotal": 100,
+        "salesTax": 0,
+        "discountTotal": 0,
+        "job": None,
+        "location": None,
+    },
+    "appointments": {"status": "Done", "active": True},
+    "estimates": {"active": True, "status": {"value": 1, "name": "Open"}, "subtotal": 10, "tax": 1},
+    "technicians": {"active": True, "name": "Tech", "status": "Active"},
+}
+STREAMS = tuple(DEFAULTS)
+
+
+def load_schema(stream: str) -> dict:
+    """Return the tap's JSON schema of a stream."""
+    return json.loads((SCHEMAS_DIR / f"{stream}.json").read_text())
+
+
+def _filler(schema: dict) -> Any:
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "null" in types:
+        return None
+    if "object" in types:
+        return {key: _filler(value) for key, value in schema.get("properties", {}).items()}
+    if "array" in types:
+        return []
+    if "boolean" in types:
+        return False
+    if "integer" in types:
+        return 1
+    if "number" in types:
+        return 0
+    if schema.get("format") == "date-time":
+        return "2024-01-01T00:00:00Z"
+    return ""
+
+
+def record(stream: str, record_id: int, **overrides: Any) -> dict:
+    """Return a full record of a stream: schema filler, DEFAULTS, then overrides."""
+    schema = load_schema(stream)
+    full = {key: _filler(value) for key, value in schema["properties"].items()}
+    full.update(copy.deepcopy(DEFAULTS[stream]))
+    full["id"] = record_id
+    full.update(overrides)
+    return full
+
+
+def admin_conninfo(dbname: str = "postgres") -> str:
+    """Return a conninfo for the test server."""
+    return f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={dbname}"
+
+
+@contextmanager
+def scratch_database(prefix: str = "st_transforms") -> Iterator[str]:
+    """Create a database with a random name; drop it afterwards."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+
+
+def load_raw(
+    dbname: str,
+    records: dict[str, list[dict]],
+    *,
+    schema_name: str = RAW_SCHEMA,
+    extra_properties: dict[str, dict] | None = None,
+) -> None:
+    """Load records through target-postgres (SCHEMA then RECORD messages).
+
+    Args:
+        dbname: the database.
+        records: stream -> records; an empty list still sends the SCHEMA.
+        schema_name: the raw schema (default_target_schema).
+        extra_properties: stream -> extra JSON schema properties (e.g. fields
+            a future API version adds).
+    """
+    lines = []
+    for stream, stream_records in records.items():
+        schema = load_schema(stream)
+        schema["properties"].update((extra_properties or {}).get(stream, {}))
+        lines.append(
+            {
+                "type": "SCHEMA",
+                "stream": stream,
+                "schema": schema,
+                "key_properties": ["id"],
+                "bookmark_properties": ["modifiedOn"],
+            }
+        )
+        lines.extend(
+            {"type": "RECORD", "stream": stream, "record": one} for one in stream_records
+        )
+    config = {
+        "sqlalchemy_url": f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbname}",
+        "default_target_schema": schema_name,
+        "use_copy": True,
+        "validate_records": False,
+        "add_record_metadata": True,
+    }
+    config_path = Path(f"/tmp/target_postgres_{dbname}.json")  # noqa: S108
+    config_path.write_text(json.dumps(config))
+    try:
+        completed = subprocess.run(
+            [str(TARGET_POSTGRES), "--config", str(config_path)],
+            input="\n".join(json.dumps(line) for line in lines) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        config_path.unlink(missing_ok=True)
+    if completed.returncode != 0:
+        raise AssertionError(f"target-postgres failed:\n{completed.stderr[-3000:]}")
+
+
+def run(
+    dbname: str,
+    *,
+    full_refresh: bool = False,
+    tenant_id: int = TENANT_ID,
+    target_schema: str | None = None,
+    warnings: list[str] | None = None,
+) -> dict[str, TableSummary]:
+    """Run the transforms in-process; return the summaries by module."""
+    settings = resolve_settings(
+        {
+            "host": PG_HOST,
+            "port": str(PG_PORT),
+            "user": PG_USER,
+            "database": dbname,
+            "tenant_id": str(tenant_id),
+            "target_schema": target_schema,
+        },
+        environ={},
+    )
+    collected = warnings if warnings is not None else []
+    summaries = run_transforms(settings, full_refresh=full_refresh, warn=collected.append)
+    return {summary.module: summary for summary in summaries}
+
+
+def query(dbname: str, statement: str, params: tuple | dict | None = None) -> list[dict]:
+    """Return the rows of a query as dicts."""
+    with psycopg.connect(admin_conninfo(dbname), row_factory=dict_row) as conn:
+        return conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
+
+
+def snapshot(
+    dbname: str, schema: str = "public", *, drop: tuple[str, ...] = ()
+) -> dict[str, dict[int, dict]]:
+    """Return every st_* table (st_sync_log aside) keyed by st_id."""
+    tables = {}
+    with psycopg.connect(admin_conninfo(dbname), row_factory=dict_row) as conn:
+        for table in ST_TABLES:
+            rows = conn.execute(
+                sql.SQL("select * from {} order by tenant_id, st_id").format(
+                    sql.Identifier(schema, table)
+                )
+            ).fetchall()
+            tables[table] = {
+                row["st_id"]: {k: v for k, v in row.items() if k not in drop} for row in rows
+            }
+    return tables
+
+
+def sync_log(dbname: str, schema: str = "public") -> list[dict]:
+    """Return st_sync_log in insertion order."""
+    return query(
+        dbname,
+        sql.SQL("select * from {} order by st_id").format(
+            sql.Identifier(schema, "st_sync_log")
+        ).as_string(None),
+    )
