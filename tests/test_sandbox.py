@@ -166,7 +166,7 @@ def test_export_paging_returns_every_record(clean, stream):
 def test_export_exact_multiple_of_page_size_needs_no_empty_page(clean):
     srv = clean
     n_tech = srv.dataset.count("technicians")
-    with SandboxServer(customers=300, seed=7, export_page_size=n_tech // 1) as exact:
+    with SandboxServer(customers=300, seed=7, export_page_size=n_tech) as exact:
         s = session(exact)
         got, n, _ = export_all(s, api(exact, "settings/export/technicians"))
         assert len(got) == n_tech

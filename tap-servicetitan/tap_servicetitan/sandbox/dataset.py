@@ -305,6 +305,7 @@ class Dataset:
         """Change fields of a record; bumps its version and modifiedOn. Returns the new record."""
         with self.lock:
             old = self.by_id[stream][rid]
+            self.now_ms += 1000  # each hook call is a distinct, later moment
             rec = dict(old)
             rec.update(fields)
             self._put(stream, rec, keep_modified="modifiedOn" in fields)
@@ -314,6 +315,7 @@ class Dataset:
     def add(self, stream: str, record: dict) -> dict:
         """Add a record (an ``id`` is assigned when missing); versioned like a change."""
         with self.lock:
+            self.now_ms += 1000
             rec = dict(record)
             if rec.get("id") is None:
                 rec["id"] = self._new_id(stream)
@@ -324,6 +326,10 @@ class Dataset:
             self._put(stream, rec, keep_modified="modifiedOn" in rec)
             self._commit()
             return rec
+
+    def delete(self, stream: str, rid: int) -> dict:
+        """Deactivate a record the way ServiceTitan reports deletions (``active: false``)."""
+        return self.update(stream, rid, active=False)
 
     def advance_clock(self, ms: int) -> None:
         with self.lock:

@@ -171,6 +171,8 @@ def with_forced(faults: Faults, h: Handler) -> Handler:
         headers = {}
         if retry_after is not None:
             headers["Retry-After"] = str(max(0, math.ceil(retry_after)))
+        elif status == 429:
+            headers["Retry-After"] = "1"
         title = "Too many requests" if status == 429 else TITLES.get(status, f"Error {status}")
         return error_response(status, title, faults.html_errors, headers)
     return wrapped
