@@ -60,6 +60,11 @@ def error_response(status: int, title: str, html: bool = False,
 
 
 TITLES = {
+    400: "Bad request",
+    401: "The access token is invalid or has expired",
+    403: "Forbidden",
+    404: "Not found",
+    429: "Too many requests",
     500: "An unexpected error occurred",
     502: "Bad gateway",
     503: "Service temporarily unavailable",
@@ -173,7 +178,7 @@ def with_forced(faults: Faults, h: Handler) -> Handler:
             headers["Retry-After"] = str(max(0, math.ceil(retry_after)))
         elif status == 429:
             headers["Retry-After"] = "1"
-        title = "Too many requests" if status == 429 else TITLES.get(status, f"Error {status}")
+        title = TITLES.get(status, f"Error {status}")
         return error_response(status, title, faults.html_errors, headers)
     return wrapped
 

@@ -180,7 +180,8 @@ class SandboxServer:
     def auth_url(self) -> str:
         return f"{self.url}/connect/token"
 
-    def tap_config(self) -> dict:
+    def tap_config(self, **overrides: object) -> dict:
+        """Settings for the tap pointing at this server (``overrides`` merged last)."""
         return {
             "client_id": self.client_id,
             "client_secret": self.client_secret,
@@ -188,7 +189,7 @@ class SandboxServer:
             "tenant_id": str(self.tenant_id),
             "api_url": self.url,
             "auth_url": self.auth_url,
-        }
+        } | overrides
 
     @property
     def counters(self) -> dict:
