@@ -139,7 +139,8 @@ def test_incremental_refresh_touches_only_affected_rows(database: str) -> None:
     # aggregates of 3 did not change, so their timestamp stays
     assert (customers[3]["aggregates_updated_at"]
             == before["st_customers"][3]["aggregates_updated_at"])
-    assert customers[2]["aggregates_updated_at"] > before["st_customers"][2]["aggregates_updated_at"]
+    previous_b = before["st_customers"][2]["aggregates_updated_at"]
+    assert customers[2]["aggregates_updated_at"] > previous_b
     # location 5001 moved from 5 to 6; 5 falls back to its own address
     assert (customers[5]["location_id"], customers[5]["address_line1"]) == (None, "1 Bill St")
     assert (customers[6]["location_id"], customers[6]["address_line1"]) == (5001, "1 Service Rd")
