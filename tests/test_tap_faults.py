@@ -59,7 +59,7 @@ def test_client_side_limiter_stays_under_the_server_limit(fresh_sandbox) -> None
     ids=["500", "503", "dropped-connection"],
 )
 def test_transient_failures_are_retried(fresh_sandbox, fault) -> None:
-    fresh_sandbox.faults.fail_next(3, **fault)
+    fresh_sandbox.faults.fail_next(2, **fault)
     run = _run(fresh_sandbox)
     _assert_complete(run, fresh_sandbox)
 
@@ -94,7 +94,7 @@ def test_expired_token_is_refreshed_once(fresh_sandbox) -> None:
 
 
 def test_short_token_lifetime_is_refreshed_ahead_of_expiry(fresh_sandbox) -> None:
-    fresh_sandbox.faults.configure(token_lifetime=1, latency=0.05)
+    fresh_sandbox.faults.configure(token_lifetime=1, latency=0.2)
     run = _run(fresh_sandbox)
     _assert_complete(run, fresh_sandbox)
     assert fresh_sandbox.counters["token"] >= 2

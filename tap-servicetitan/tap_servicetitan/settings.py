@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import typing as t
 from urllib.parse import urlparse
 
@@ -119,7 +120,8 @@ def _check_start_date(config: t.Mapping[str, t.Any]) -> None:
 
 def _check_positive(config: t.Mapping[str, t.Any], name: str) -> None:
     value = config.get(name)
-    if value is not None and not (isinstance(value, (int, float)) and value > 0):
+    is_number = isinstance(value, numbers.Number) and not isinstance(value, bool)
+    if value is not None and not (is_number and value > 0):
         msg = f"setting '{name}' must be a positive number, got {value!r}"
         raise ConfigurationError(msg)
 
