@@ -121,7 +121,8 @@ def test_cli_runs_with_loader_settings_and_prints_a_summary() -> None:
         assert done.returncode == 0, done.stderr
         lines = done.stdout.splitlines()
         assert len(lines) == 8
-        assert lines[-1].startswith("st_customers") and "created        1" in lines[-1]
+        assert lines[-1].startswith("st_customers")
+        assert "created        1" in lines[-1]
         assert "s3cret-password" not in done.stdout + done.stderr
         assert query(dbname, "select tenant_id from public.st_customers") == [{"tenant_id": 77}]
         # flags beat the environment: another tenant, another schema, full refresh
@@ -139,15 +140,18 @@ def test_cli_failure_is_one_line_without_traceback() -> None:
         assert done.returncode == 1
         assert done.stderr.count("\n") == 1
         assert "Traceback" not in done.stderr
-        assert "customers" in done.stderr and "not found" in done.stderr
+        assert "customers" in done.stderr
+        assert "not found" in done.stderr
         assert "hunter2-secret" not in done.stderr
     done = cli("run", "--host", PG_HOST, "--database", "postgres")
     assert done.returncode == 1
-    assert "tenant id is required" in done.stderr and "Traceback" not in done.stderr
+    assert "tenant id is required" in done.stderr
+    assert "Traceback" not in done.stderr
     done = cli("run", "--host", PG_HOST, "--port", "1", "--tenant-id", "5",
                "--password", "hunter2-secret")
     assert done.returncode == 1
-    assert "cannot connect" in done.stderr and "hunter2-secret" not in done.stderr
+    assert "cannot connect" in done.stderr
+    assert "hunter2-secret" not in done.stderr
 
 
 def test_unix_socket_sqlalchemy_url() -> None:
@@ -188,7 +192,8 @@ def test_settings_precedence() -> None:
                                      "password": "pw", "dbname": "clidb"}
     assert (settings.tenant_id, settings.raw_schema, settings.target_schema) == (
         5, "raw_here", "marts")
-    assert "pw" not in repr(settings) and "pw" not in settings.describe_connection()
+    assert "pw" not in repr(settings)
+    assert "pw" not in settings.describe_connection()
     assert resolve_settings({"tenant_id": "9"}, env).tenant_id == 9
 
 
@@ -199,7 +204,8 @@ def test_settings_sqlalchemy_url() -> None:
     assert params == {"user": "u", "password": "p", "dbname": "db1", "host": "/some/dir"}
     # a higher level's discrete setting overrides the loader's URL
     params = conn_params(resolve_settings({"database": "db2"}, env))
-    assert params["dbname"] == "db2" and params["host"] == "/some/dir"
+    assert params["dbname"] == "db2"
+    assert params["host"] == "/some/dir"
     with pytest.raises(SettingsError, match="postgresql"):
         resolve_settings({"sqlalchemy_url": "mysql://x/y", "tenant_id": "1"}, {})
 
