@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers._typing import TypeConformanceLevel
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from tap_servicetitan.errors import AccessDeniedError, AuthenticationError
@@ -54,6 +55,9 @@ class ServiceTitanStream(RESTStream):
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     #: ``schemas/<stream name>.json``, generated from the API reference.
     schema = StreamSchema(SCHEMAS)
+    #: Records arrive as JSON already typed as the schemas say; checking the top
+    #: level (and dropping unknown fields) is enough, and halves the CPU per record.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
 
     _tap: TapServiceTitan
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_servicetitan.auth import ServiceTitanAuthenticator
 from tap_servicetitan.http import RateLimitedSession, RateLimiter
@@ -17,6 +18,8 @@ class TapServiceTitan(Tap):
 
     name = "tap-servicetitan"
     config_jsonschema = CONFIG_SCHEMA
+    #: singer-sdk's msgspec encoder: same Singer messages, less CPU per record.
+    message_writer_class = MsgSpecWriter
 
     def discover_streams(self) -> list:
         return [stream_class(tap=self) for stream_class in ALL_STREAMS]
