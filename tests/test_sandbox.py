@@ -467,3 +467,27 @@ def test_messy_data_is_present(srv):
     assert any(not r["active"] for r in ds.records("jobs"))
     assert any(inv["total"].startswith("-") for inv in ds.records("invoices"))
     assert {c["type"] for c in ds.records("customers")} == {"Residential", "Commercial"}
+
+
+def test_cli_prints_url_and_exits_cleanly_on_sigterm():
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tap_servicetitan.sandbox.cli", "--port", "0",
+         "--customers", "50", "--seed", "9"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        assert m, line
+        assert "client_id=sandbox-client-id" in line
+        assert "st_app_key=sandbox-app-key" in line
+        health = requests.get(f"{m.group(1)}/_sandbox/health", timeout=10).json()
+        assert health["status"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
                         host=args.host, port=args.port, export_page_size=args.export_page_size)
     srv.faults.configure(rate_limit=args.rate_limit, error_rate=args.error_rate,
                          latency=args.latency, token_lifetime=args.token_lifetime)
+    gc.freeze()  # the dataset lives as long as the process: keep it out of GC scans
     try:
         srv.start()
     except OSError as exc:

@@ -213,7 +213,6 @@ class Dataset:
         finally:
             if was_enabled:
                 gc.enable()
-            gc.freeze()
 
     # ------------------------------------------------------------------ read API
 
