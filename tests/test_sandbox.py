@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
+import signal
+import subprocess
+import sys
 import time
 from datetime import datetime
 
@@ -470,11 +474,6 @@ def test_messy_data_is_present(srv):
 
 
 def test_cli_prints_url_and_exits_cleanly_on_sigterm():
-    import re
-    import signal
-    import subprocess
-    import sys
-
     proc = subprocess.Popen(
         [sys.executable, "-m", "tap_servicetitan.sandbox.cli", "--port", "0",
          "--customers", "50", "--seed", "9"],
