@@ -96,7 +96,7 @@ previous as (
         st_customer_contacts.st_id,
         st_customer_contacts.customer_id
     from {target}.st_customer_contacts as st_customer_contacts
-    inner join staged on staged.st_id = st_customer_contacts.st_id
+    inner join customer_contacts on customer_contacts.st_id = st_customer_contacts.st_id
     where st_customer_contacts.tenant_id = {tenant_id}
 ),
 

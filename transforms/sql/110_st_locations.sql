@@ -86,7 +86,7 @@ previous as (
         st_locations.st_id,
         st_locations.customer_id
     from {target}.st_locations as st_locations
-    inner join staged on staged.st_id = st_locations.st_id
+    inner join locations on locations.st_id = st_locations.st_id
     where st_locations.tenant_id = {tenant_id}
 ),
 

@@ -89,7 +89,7 @@ previous as (
         st_jobs.st_id,
         st_jobs.customer_id
     from {target}.st_jobs as st_jobs
-    inner join staged on staged.st_id = st_jobs.st_id
+    inner join jobs on jobs.st_id = st_jobs.st_id
     where st_jobs.tenant_id = {tenant_id}
 ),
 

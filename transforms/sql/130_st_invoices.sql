@@ -114,7 +114,7 @@ previous as (
         st_invoices.st_id,
         st_invoices.customer_id
     from {target}.st_invoices as st_invoices
-    inner join staged on staged.st_id = st_invoices.st_id
+    inner join invoices on invoices.st_id = st_invoices.st_id
     where st_invoices.tenant_id = {tenant_id}
 ),
 

@@ -72,8 +72,9 @@ affected as (
     where affected_customers.customer_id is not null
 ),
 
--- import: the raw records of the affected customers
-customers as (
+-- import: the raw records of the affected customers (materialized, so the
+-- record is built once per row, not once per field read from it)
+customers as materialized (
     select
         raw_customers.id as st_id,
         to_jsonb(raw_customers) - {sdc_columns} as record
