@@ -91,13 +91,17 @@ staged as (
     from contacts_renamed
 ),
 
+-- the customer each changed row belonged to before this run (a key lookup
+-- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        st_customer_contacts.st_id,
-        st_customer_contacts.customer_id
-    from {target}.st_customer_contacts as st_customer_contacts
-    inner join customer_contacts on customer_contacts.st_id = st_customer_contacts.st_id
-    where st_customer_contacts.tenant_id = {tenant_id}
+        customer_contacts.st_id,
+        (
+            select st_customer_contacts.customer_id
+            from {target}.st_customer_contacts as st_customer_contacts
+            where st_customer_contacts.tenant_id = {tenant_id} and st_customer_contacts.st_id = customer_contacts.st_id
+        ) as customer_id
+    from customer_contacts
 ),
 
 upserted as (

@@ -81,13 +81,17 @@ staged as (
     from locations
 ),
 
+-- the customer each changed row belonged to before this run (a key lookup
+-- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        st_locations.st_id,
-        st_locations.customer_id
-    from {target}.st_locations as st_locations
-    inner join locations on locations.st_id = st_locations.st_id
-    where st_locations.tenant_id = {tenant_id}
+        locations.st_id,
+        (
+            select st_locations.customer_id
+            from {target}.st_locations as st_locations
+            where st_locations.tenant_id = {tenant_id} and st_locations.st_id = locations.st_id
+        ) as customer_id
+    from locations
 ),
 
 upserted as (

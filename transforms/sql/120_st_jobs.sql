@@ -84,13 +84,17 @@ staged as (
     from jobs
 ),
 
+-- the customer each changed row belonged to before this run (a key lookup
+-- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        st_jobs.st_id,
-        st_jobs.customer_id
-    from {target}.st_jobs as st_jobs
-    inner join jobs on jobs.st_id = st_jobs.st_id
-    where st_jobs.tenant_id = {tenant_id}
+        jobs.st_id,
+        (
+            select st_jobs.customer_id
+            from {target}.st_jobs as st_jobs
+            where st_jobs.tenant_id = {tenant_id} and st_jobs.st_id = jobs.st_id
+        ) as customer_id
+    from jobs
 ),
 
 upserted as (

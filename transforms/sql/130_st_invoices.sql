@@ -109,13 +109,17 @@ staged as (
     from invoices
 ),
 
+-- the customer each changed row belonged to before this run (a key lookup
+-- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        st_invoices.st_id,
-        st_invoices.customer_id
-    from {target}.st_invoices as st_invoices
-    inner join invoices on invoices.st_id = st_invoices.st_id
-    where st_invoices.tenant_id = {tenant_id}
+        invoices.st_id,
+        (
+            select st_invoices.customer_id
+            from {target}.st_invoices as st_invoices
+            where st_invoices.tenant_id = {tenant_id} and st_invoices.st_id = invoices.st_id
+        ) as customer_id
+    from invoices
 ),
 
 upserted as (
