@@ -53,8 +53,10 @@ class MeltanoProject:
         assert result.returncode == 0, result.stderr[-4000:]
         return result
 
-    def run_killed(self, *, after_rows: int, table: str = "customer_contacts") -> None:
-        """Start a run and SIGKILL the whole process group once ``after_rows`` landed."""
+    def run_killed(
+        self, *, after_rows: int, table: str = "customer_contacts", sig: int = signal.SIGKILL
+    ) -> None:
+        """Start a run and signal its whole process group once ``after_rows`` landed."""
         proc = subprocess.Popen(
             [MELTANO, *FULL_PIPELINE], cwd=ROOT, env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -67,8 +69,8 @@ class MeltanoProject:
                 time.sleep(0.1)
             assert proc.poll() is None, "the run finished before it could be interrupted"
         finally:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=60)
 
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(**self.database)

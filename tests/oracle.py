@@ -30,6 +30,10 @@ def timestamp(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
+def _blank_to_none(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
 def _first(candidates: list[dict]) -> dict | None:
     """Active first, then lowest id."""
     return min(candidates, key=lambda r: (not r["active"], r["id"]), default=None)
@@ -68,13 +72,14 @@ def expected_customers(dataset) -> dict[int, dict]:
         location = _first(locations.get(cid, []))
         address = (location or customer)["address"] or {}
         counted = jobs.get(cid, [])
-        name = customer.get("name") or " ".join(
-            p for p in (customer.get("firstName"), customer.get("lastName")) if p
-        ) or f"Customer {cid}"
+        # blank counts as empty; the chosen name is trimmed
+        name = _blank_to_none(customer.get("name")) or _blank_to_none(" ".join(
+            p.strip() for p in (customer.get("firstName"), customer.get("lastName")) if p and p.strip()
+        )) or f"Customer {cid}"
         rows[cid] = {
             "st_id": cid,
             "name": name,
-            "type": customer.get("type") or "Residential",
+            "type": _blank_to_none(customer.get("type")) or "Residential",
             "email": email["value"] if email else None,
             "phone": normalize_phone(phone["value"]) if phone else None,
             "location_id": location["id"] if location else None,
