@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import SandboxProcess, catalog_for, run_tap  # noqa: E402
+from common import SandboxProcess, catalog_for, run_tap
 
 #: A ceiling far above ServiceTitan's, so the benchmark measures the tap itself.
 UNTHROTTLED = {"requests_per_second": 100000}

@@ -22,13 +22,23 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+
 from servicetitan_transforms.runner import run_transforms
 from servicetitan_transforms.settings import resolve_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
-STREAMS = ("customers", "customer_contacts", "locations", "location_contacts", "jobs",
-           "appointments", "invoices", "estimates", "technicians")
+STREAMS = (
+    "customers",
+    "customer_contacts",
+    "locations",
+    "location_contacts",
+    "jobs",
+    "appointments",
+    "invoices",
+    "estimates",
+    "technicians",
+)
 HOST = os.environ.get("PGHOST", "127.0.0.1")
 PORT = os.environ.get("PGPORT", "5432")
 USER = os.environ.get("PGUSER", "postgres")
@@ -123,18 +133,34 @@ def create_raw_tables(dbname: str) -> None:
     messages = []
     for stream in STREAMS:
         schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
-        messages.append(json.dumps({"type": "SCHEMA", "stream": stream, "schema": schema,
-                                    "key_properties": ["id"],
-                                    "bookmark_properties": ["modifiedOn"]}))
-    config = {"sqlalchemy_url": f"postgresql+psycopg://{USER}@{HOST}:{PORT}/{dbname}",
-              "default_target_schema": RAW, "use_copy": True, "validate_records": False,
-              "add_record_metadata": True}
+        messages.append(
+            json.dumps(
+                {
+                    "type": "SCHEMA",
+                    "stream": stream,
+                    "schema": schema,
+                    "key_properties": ["id"],
+                    "bookmark_properties": ["modifiedOn"],
+                }
+            )
+        )
+    config = {
+        "sqlalchemy_url": f"postgresql+psycopg://{USER}@{HOST}:{PORT}/{dbname}",
+        "default_target_schema": RAW,
+        "use_copy": True,
+        "validate_records": False,
+        "add_record_metadata": True,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json") as config_file:
         json.dump(config, config_file)
         config_file.flush()
-        subprocess.run([str(Path(sys.executable).parent / "target-postgres"), "--config",
-                        config_file.name], input="\n".join(messages) + "\n", text=True,
-                       capture_output=True, check=True)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "target-postgres"), "--config", config_file.name],
+            input="\n".join(messages) + "\n",
+            text=True,
+            capture_output=True,
+            check=True,
+        )
 
 
 def timed_run(settings: object, label: str, *, full_refresh: bool = False) -> float:
@@ -157,8 +183,11 @@ def main() -> None:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
     try:
         create_raw_tables(dbname)
-        placeholders = {"raw": sql.Identifier(RAW), "n": sql.Literal(args.customers),
-                        "loaded": sql.SQL("(clock_timestamp() at time zone 'UTC')")}
+        placeholders = {
+            "raw": sql.Identifier(RAW),
+            "n": sql.Literal(args.customers),
+            "loaded": sql.SQL("(clock_timestamp() at time zone 'UTC')"),
+        }
         started = time.monotonic()
         with psycopg.connect(f"host={HOST} port={PORT} user={USER} dbname={dbname}") as conn:
             conn.execute(sql.SQL(FILL).format(**placeholders))
@@ -167,25 +196,33 @@ def main() -> None:
             conn.execute(sql.SQL("vacuum analyze"))
             counts = conn.execute(
                 "select relname, n_live_tup from pg_stat_user_tables "
-                "where schemaname = %s order by relname", (RAW,)).fetchall()
-        print(f"generated raw rows in {time.monotonic() - started:.1f} s: "
-              + ", ".join(f"{name} {count}" for name, count in counts))
+                "where schemaname = %s order by relname",
+                (RAW,),
+            ).fetchall()
+        print(
+            f"generated raw rows in {time.monotonic() - started:.1f} s: "
+            + ", ".join(f"{name} {count}" for name, count in counts)
+        )
 
-        settings = resolve_settings({"host": HOST, "port": PORT, "user": USER,
-                                     "database": dbname, "tenant_id": "1"}, {})
+        settings = resolve_settings(
+            {"host": HOST, "port": PORT, "user": USER, "database": dbname, "tenant_id": "1"}, {}
+        )
         full = timed_run(settings, "full build (first run)")
         unchanged = timed_run(settings, "refresh with no raw changes")
         with psycopg.connect(f"host={HOST} port={PORT} user={USER} dbname={dbname}") as conn:
             conn.execute(sql.SQL(CHANGE).format(**placeholders))
         refresh = timed_run(settings, "refresh after 1% of the raw rows changed")
         rebuild = timed_run(settings, "--full-refresh on the built tables", full_refresh=True)
-        print(f"\nsummary: full build {full:.2f} s (target < 20 s), refresh after 1% "
-              f"changes {refresh:.2f} s (target < 5 s), no-change refresh {unchanged:.2f} s, "
-              f"full refresh over built tables {rebuild:.2f} s")
+        print(
+            f"\nsummary: full build {full:.2f} s (target < 20 s), refresh after 1% "
+            f"changes {refresh:.2f} s (target < 5 s), no-change refresh {unchanged:.2f} s, "
+            f"full refresh over built tables {rebuild:.2f} s"
+        )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(dbname)))
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+            )
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+import requests
 
 BIN = Path(sys.executable).parent
 
@@ -31,15 +32,20 @@ class SandboxProcess:
         self.customers = customers
         self.args = [
             str(BIN / "servicetitan-sandbox"),
-            "--port", str(self.port),
-            "--customers", str(customers),
-            "--seed", str(seed),
+            "--port",
+            str(self.port),
+            "--customers",
+            str(customers),
+            "--seed",
+            str(seed),
             *extra,
         ]
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> SandboxProcess:
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
@@ -56,11 +62,10 @@ class SandboxProcess:
         self.proc.wait(timeout=30)
 
     def control(self, method: str, name: str, body: dict | None = None) -> dict:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        request = urllib.request.Request(f"{self.url}/_sandbox/{name}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=600) as answer:  # noqa: S310
-            return json.loads(answer.read() or b"{}")
+        """Call one of the sandbox's ``/_sandbox/*`` control endpoints."""
+        answer = requests.request(method, f"{self.url}/_sandbox/{name}", json=body, timeout=600)
+        answer.raise_for_status()
+        return answer.json() if answer.content else {}
 
     def tap_config(self, **overrides: object) -> dict:
         config = {
@@ -120,8 +125,14 @@ def catalog_for(config: dict, streams: set[str] | None) -> dict | None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
-            [str(BIN / "tap-servicetitan"), "--config", _write(tmp, "config", config), "--discover"],
-            capture_output=True, check=True,
+            [
+                str(BIN / "tap-servicetitan"),
+                "--config",
+                _write(tmp, "config", config),
+                "--discover",
+            ],
+            capture_output=True,
+            check=True,
         ).stdout
     catalog = json.loads(out)
     for entry in catalog["streams"]:

@@ -41,12 +41,16 @@ def tap_config(server: SandboxServer, **overrides: object) -> dict:
 def database() -> Iterator[dict]:
     """A new empty database, dropped after the test; yields connection settings."""
     name = f"st_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
+    admin = psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
+    )
     with admin:
         admin.execute(f'create database "{name}"')
     try:
         yield {"host": PG_HOST, "port": PG_PORT, "user": PG_USER, "dbname": name}
     finally:
-        admin = psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
+        admin = psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
+        )
         with admin:
             admin.execute(f'drop database if exists "{name}" with (force)')

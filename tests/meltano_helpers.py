@@ -28,7 +28,11 @@ class MeltanoProject:
         self.sandbox = sandbox
         self.database = database
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))
+            },
             "MELTANO_ENVIRONMENT": "sandbox",
             "MELTANO_DATABASE_URI": f"sqlite:///{state_dir / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -44,8 +48,13 @@ class MeltanoProject:
 
     def meltano(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [MELTANO, *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-            timeout=timeout, check=False,
+            [MELTANO, *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def run(self, *extra: str) -> subprocess.CompletedProcess:
@@ -58,8 +67,12 @@ class MeltanoProject:
     ) -> None:
         """Start a run and signal its whole process group once ``after_rows`` landed."""
         proc = subprocess.Popen(
-            [MELTANO, *FULL_PIPELINE], cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [MELTANO, *FULL_PIPELINE],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             deadline = time.monotonic() + 300

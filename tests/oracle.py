@@ -17,9 +17,9 @@ def normalize_phone(value: str | None) -> str | None:
     if value is None:
         return None
     digits = re.sub(r"\D", "", value)
-    if len(digits) == 11 and digits.startswith("1"):  # noqa: PLR2004
+    if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
-    elif len(digits) != 10:  # noqa: PLR2004
+    elif len(digits) != 10:
         return value
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
@@ -52,9 +52,7 @@ def expected_customers(dataset) -> dict[int, dict]:
     """st_customers rows keyed by st_id, as SPEC.md section 4 defines them."""
     contacts = _group(dataset.records("customer_contacts"), lambda r: r["customerId"])
     locations = _group(dataset.records("locations"), lambda r: r["customerId"])
-    jobs = _group(
-        [j for j in dataset.records("jobs") if j["active"]], lambda r: r["customerId"]
-    )
+    jobs = _group([j for j in dataset.records("jobs") if j["active"]], lambda r: r["customerId"])
     paid = _group(
         [
             i
@@ -73,9 +71,17 @@ def expected_customers(dataset) -> dict[int, dict]:
         address = (location or customer)["address"] or {}
         counted = jobs.get(cid, [])
         # blank counts as empty; the chosen name is trimmed
-        name = _blank_to_none(customer.get("name")) or _blank_to_none(" ".join(
-            p.strip() for p in (customer.get("firstName"), customer.get("lastName")) if p and p.strip()
-        )) or f"Customer {cid}"
+        name = (
+            _blank_to_none(customer.get("name"))
+            or _blank_to_none(
+                " ".join(
+                    p.strip()
+                    for p in (customer.get("firstName"), customer.get("lastName"))
+                    if p and p.strip()
+                )
+            )
+            or f"Customer {cid}"
+        )
         rows[cid] = {
             "st_id": cid,
             "name": name,

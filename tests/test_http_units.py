@@ -9,7 +9,9 @@ from tap_servicetitan.http import RateLimiter, error_title, retry_after_seconds
 from tap_servicetitan.pagination import ExportPaginator, ListPaginator
 
 
-def _response(body: object, status: int = 200, headers: dict | None = None, raw: bytes | None = None):
+def _response(
+    body: object, status: int = 200, headers: dict | None = None, raw: bytes | None = None
+):
     response = requests.Response()
     response.status_code = status
     response._content = raw if raw is not None else orjson.dumps(body)
@@ -45,7 +47,9 @@ def test_error_title_reads_servicetitan_errors() -> None:
 
 
 def test_error_title_survives_html_pages() -> None:
-    page = _response(None, 502, {"Content-Type": "text/html"}, raw=b"<html><body>Bad gateway</body></html>")
+    page = _response(
+        None, 502, {"Content-Type": "text/html"}, raw=b"<html><body>Bad gateway</body></html>"
+    )
     assert "non-JSON" in error_title(page)
 
 

@@ -47,7 +47,8 @@ def assert_raw_tables_equal_dataset(project: MeltanoProject) -> None:
             current = {r["id"]: r for r in project.sandbox.dataset.records(stream)}
             assert set(loaded) == set(current), stream
             stale = [
-                i for i, record in current.items()
+                i
+                for i, record in current.items()
                 if timestamp(record["modifiedOn"]).replace(tzinfo=None) != loaded[i]
             ]
             assert not stale, f"{stream}: stale rows {stale[:5]}"
@@ -58,7 +59,9 @@ def assert_st_customers_match_oracle(project: MeltanoProject) -> None:
     with project.connect() as conn:
         cursor = conn.execute("select * from public.st_customers")
         columns = [c.name for c in cursor.description]
-        actual = {row[columns.index("st_id")]: dict(zip(columns, row)) for row in cursor}
+        actual = {
+            row[columns.index("st_id")]: dict(zip(columns, row, strict=True)) for row in cursor
+        }
     assert set(actual) == set(expected)
     mismatches = []
     for st_id, want in expected.items():
@@ -88,8 +91,11 @@ def snapshot(project: MeltanoProject) -> dict[str, list[tuple]]:
     with project.connect() as conn:
         for table, skip in tables.items():
             cursor = conn.execute(f"select * from {table}")
-            keep = [i for i, c in enumerate(cursor.description)
-                    if c.name not in skip and not c.name.startswith("_sdc_")]
+            keep = [
+                i
+                for i, c in enumerate(cursor.description)
+                if c.name not in skip and not c.name.startswith("_sdc_")
+            ]
             result[table] = sorted(
                 (tuple(str(row[i]) for i in keep) for row in cursor), key=lambda r: r
             )
@@ -120,7 +126,8 @@ def test_incremental_run_picks_up_every_change(project_for) -> None:
 
         # a phone number deleted without touching its customer
         phone = next(
-            c for c in sandbox.dataset.records("customer_contacts")
+            c
+            for c in sandbox.dataset.records("customer_contacts")
             if c["type"] in {"Phone", "MobilePhone"} and c["active"]
         )
         sandbox.dataset.update("customer_contacts", phone["id"], active=False)
@@ -144,7 +151,9 @@ def test_incremental_run_picks_up_every_change(project_for) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_killed_run_resumes_to_the_same_tables(project_for, database, tmp_path_factory, sig) -> None:
+def test_killed_run_resumes_to_the_same_tables(
+    project_for, database, tmp_path_factory, sig
+) -> None:
     with SandboxServer(customers=1200, seed=303, export_page_size=50) as sandbox:
         project = project_for(sandbox)
         project.env["TARGET_POSTGRES_BATCH_SIZE_ROWS"] = "100"
@@ -197,7 +206,8 @@ def test_full_refresh_and_state_clear_rerun_everything(project_for) -> None:
         assert sandbox.counters["requests"] == full
 
         state_id = next(
-            line.split()[0] for line in listed.stdout.splitlines()
+            line.split()[0]
+            for line in listed.stdout.splitlines()
             if "tap-servicetitan-to-target-postgres" in line
         )
         cleared = project.meltano("state", "clear", "--force", state_id)

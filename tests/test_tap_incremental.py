@@ -40,7 +40,10 @@ def test_changes_arrive_even_without_their_parent(fresh_sandbox) -> None:
         assert set(latest) == set(current), stream
         changed = [i for i in current if latest[i]["modifiedOn"] != current[i]["modifiedOn"]]
         assert not changed, f"{stream}: stale records {changed[:5]}"
-    assert sum(len(v) for v in second.records.values()) < sum(len(v) for v in first.records.values()) / 3
+    assert (
+        sum(len(v) for v in second.records.values())
+        < sum(len(v) for v in first.records.values()) / 3
+    )
 
 
 def test_interrupted_run_resumes_from_the_last_page(fresh_sandbox) -> None:
@@ -48,8 +51,7 @@ def test_interrupted_run_resumes_from_the_last_page(fresh_sandbox) -> None:
     config = tap_config(fresh_sandbox)
     full = run_tap(config)
     midway = next(
-        s for s in full.states
-        if "continue_from" in s.get("bookmarks", {}).get("customers", {})
+        s for s in full.states if "continue_from" in s.get("bookmarks", {}).get("customers", {})
     )
     resumed = run_tap(config, state=midway)
     assert resumed.returncode == 0, resumed.stderr

@@ -15,9 +15,7 @@ from conftest import tap_config
 from helpers import catalog_selecting, run_tap
 
 STREAMS = [stream.name for stream in ALL_STREAMS]
-EXPORT_ENDPOINTS = {
-    stream.name: f"{stream.module}/{stream.path}" for stream in ALL_STREAMS
-}
+EXPORT_ENDPOINTS = {stream.name: f"{stream.module}/{stream.path}" for stream in ALL_STREAMS}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +44,9 @@ def test_every_record_of_the_tenant_arrives_once(full_run, sandbox, stream) -> N
 @pytest.mark.parametrize("stream", STREAMS)
 def test_every_record_validates_against_its_schema(full_run, stream) -> None:
     run, _ = full_run
-    schema = json.loads((resources.files("tap_servicetitan") / "schemas" / f"{stream}.json").read_text())
+    schema = json.loads(
+        (resources.files("tap_servicetitan") / "schemas" / f"{stream}.json").read_text()
+    )
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
     for record in run.records[stream]:
         errors = list(validator.iter_errors(record))

@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
 REFRESH_MARGIN_SECONDS = 60.0
 
 
-class TokenEndpointUnavailable(Exception):
+class TokenEndpointUnavailableError(Exception):
     """The token endpoint answered 5xx: worth retrying."""
 
 
@@ -82,7 +82,7 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
         """Fetch a token, retrying 5xx answers and connection failures."""
         fetch = backoff.on_exception(
             backoff.expo,
-            (TokenEndpointUnavailable, requests.ConnectionError, requests.Timeout),
+            (TokenEndpointUnavailableError, requests.ConnectionError, requests.Timeout),
             max_tries=self._max_tries,
             jitter=backoff.full_jitter,
             logger=self.logger,
@@ -101,8 +101,8 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
             data=self.oauth_request_body,
             timeout=self._timeout,
         )
-        if response.status_code >= 500:  # noqa: PLR2004
-            raise TokenEndpointUnavailable(
+        if response.status_code >= 500:
+            raise TokenEndpointUnavailableError(
                 f"token endpoint answered {response.status_code}: {error_title(response)}"
             )
         if response.status_code in (400, 401):
@@ -121,8 +121,10 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
             raise AuthenticationError(msg)
         try:
             token = response.json()
-            token["access_token"]  # noqa: B018
+            token["access_token"]
         except (ValueError, KeyError, TypeError):
-            msg = "the token endpoint answered without an access_token; check the setting 'auth_url'"
+            msg = (
+                "the token endpoint answered without an access_token; check the setting 'auth_url'"
+            )
             raise AuthenticationError(msg) from None
         return token

@@ -148,7 +148,7 @@ class ServiceTitanStream(RESTStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from page_body(response).get("data") or ()
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:  # noqa: ARG002
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         for field in self.decimal_string_fields:
             value = row.get(field)
             if isinstance(value, str):
@@ -191,7 +191,7 @@ class ExportStream(ServiceTitanStream):
         start = self.get_starting_timestamp(None)
         return start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None
 
-    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:  # noqa: ARG002
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
         return {"from": next_page_token} if next_page_token else {}
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
@@ -216,5 +216,5 @@ class ListStream(ServiceTitanStream):
     def get_new_paginator(self) -> ListPaginator:
         return ListPaginator()
 
-    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:  # noqa: ARG002
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
         return {"page": next_page_token or 1, "pageSize": self.page_size}

@@ -57,7 +57,7 @@ class RateLimitedSession(requests.Session):
         super().__init__()
         self.limiter = limiter
 
-    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
         self.limiter.acquire()
         return super().send(request, **kwargs)
 

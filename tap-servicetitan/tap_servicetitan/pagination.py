@@ -24,7 +24,7 @@ def page_body(response: requests.Response) -> dict:
     return body
 
 
-class ExportPaginator(BaseAPIPaginator[t.Optional[str]]):
+class ExportPaginator(BaseAPIPaginator[str | None]):
     """Export feeds: follow ``continueFrom`` while ``hasMore`` is true.
 
     The last page says ``hasMore: false``, so no empty request is made at the
