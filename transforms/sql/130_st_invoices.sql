@@ -230,9 +230,10 @@ affected as (
     select upserted.customer_id
     from upserted
     union
+    -- the old customer of every changed row (a superset of those written:
+    -- recomputing an unchanged customer writes nothing)
     select previous.customer_id
     from previous
-    inner join upserted on upserted.st_id = previous.st_id
 )
 
 update pg_temp.run_stats set
