@@ -113,6 +113,22 @@ def test_full_pipeline_builds_st_tables_from_the_sandbox(project_for) -> None:
             log = conn.execute(
                 "select module, sync_type, status from public.st_sync_log"
             ).fetchall()
+            money_types = dict(
+                conn.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = 'tap_servicetitan' and table_name = 'invoices' "
+                    "and column_name in ('total', 'balance', 'subTotal', 'salesTax')"
+                ).fetchall()
+            )
+            lifetime_total = conn.execute(
+                "select sum(lifetime_value) from public.st_customers"
+            ).fetchone()[0]
+        # invoice money, sent as decimal strings, lands as exact numerics
+        assert money_types == dict.fromkeys(("total", "balance", "subTotal", "salesTax"), "numeric")
+        expected_total = sum(
+            row["lifetime_value"] for row in expected_customers(sandbox.dataset).values()
+        )
+        assert lifetime_total == expected_total
         assert log and all(status == "completed" for _, _, status in log)
         assert {sync_type for _, sync_type, _ in log} == {"full"}
 

@@ -143,3 +143,31 @@ def test_no_secret_or_token_in_logs(fresh_sandbox) -> None:
     for secret in (config["client_secret"], config["st_app_key"]):
         assert secret not in run.stderr
     assert "Bearer " not in run.stderr
+
+
+def test_token_endpoint_outage_is_retried(fresh_sandbox) -> None:
+    fresh_sandbox.faults.fail_next_token(2, status=503)
+    run = _run(fresh_sandbox)
+    _assert_complete(run, fresh_sandbox)
+    assert fresh_sandbox.counters["token"] == 3
+
+
+@pytest.mark.parametrize(
+    "streams",
+    [{"jobs", "appointments"}, {"invoices"}, {"estimates"}, {"technicians"}],
+    ids=["jpm", "accounting", "sales", "settings"],
+)
+def test_every_module_shares_the_retry_and_token_behaviour(fresh_sandbox, streams) -> None:
+    """429, 5xx and an expired token on other API modules, with no per-stream code."""
+    fresh_sandbox.faults.fail_next(1, status=429, retry_after=1)
+    fresh_sandbox.faults.fail_next(1, status=502)
+    fresh_sandbox.faults.fail_next(1, status=401)
+    config = tap_config(fresh_sandbox)
+    run = run_tap(config, catalog=catalog_selecting(config, streams))
+    assert run.returncode == 0, run.stderr
+    for stream in streams:
+        assert run.ids(stream) == fresh_sandbox.dataset.ids(stream), stream
+    counters = fresh_sandbox.counters
+    assert counters["429"] == 1
+    assert counters["5xx"] == 1
+    assert counters["token"] == 2

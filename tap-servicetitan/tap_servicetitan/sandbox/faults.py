@@ -92,6 +92,7 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: deque[tuple[int, float | None, bool]] = deque()
+        self._token_queue: deque[int] = deque()
         self.reset()
 
     def reset(self) -> None:
@@ -100,6 +101,7 @@ class Faults:
                 setattr(self, k, v)
             self._rng = random.Random(0)
             self._queue.clear()
+            self._token_queue.clear()
             self._level = 0.0
             self._last = time.monotonic()
 
@@ -129,6 +131,15 @@ class Faults:
         with self._lock:
             for _ in range(int(n)):
                 self._queue.append((int(status), retry_after, bool(drop)))
+
+    def fail_next_token(self, n: int = 1, status: int = 503) -> None:
+        """The next ``n`` token requests answer ``status`` (an outage of the auth host)."""
+        with self._lock:
+            self._token_queue.extend([int(status)] * int(n))
+
+    def pop_token_failure(self) -> int | None:
+        with self._lock:
+            return self._token_queue.popleft() if self._token_queue else None
 
     def settings(self) -> dict:
         return {k: getattr(self, k) for k in DEFAULTS} | {"pending_failures": len(self._queue)}

@@ -466,6 +466,9 @@ class SandboxServer:
     def _token(self, req: Request) -> Response:
         with self._lock:
             self._counts["token"] += 1
+        failure = self.faults.pop_token_failure()
+        if failure is not None:
+            return error_response(failure, "The authorization server is unavailable")
         form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
         cid, secret = form.get("client_id", ""), form.get("client_secret", "")
         basic = req.headers.get("authorization", "")
