@@ -28,11 +28,7 @@ def main() -> None:
     except FatalAPIError as exc:
         _fail(str(exc))
     except requests.RequestException as exc:
-        _fail(f"giving up after retries: {type(exc).__name__}: {_without_query(str(exc))}")
-
-
-def _without_query(message: str) -> str:
-    return message
+        _fail(f"giving up after retries: {type(exc).__name__}: {exc}")
 
 
 def _fail(message: str) -> None:
