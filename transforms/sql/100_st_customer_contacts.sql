@@ -91,17 +91,13 @@ staged as (
     from contacts_renamed
 ),
 
--- the customer each changed row belonged to before this run (a key lookup
--- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        customer_contacts.st_id,
-        (
-            select st_customer_contacts.customer_id
-            from {target}.st_customer_contacts as st_customer_contacts
-            where st_customer_contacts.tenant_id = {tenant_id} and st_customer_contacts.st_id = customer_contacts.st_id
-        ) as customer_id
-    from customer_contacts
+        st_customer_contacts.st_id,
+        st_customer_contacts.customer_id
+    from {target}.st_customer_contacts as st_customer_contacts
+    inner join customer_contacts on customer_contacts.st_id = st_customer_contacts.st_id
+    where st_customer_contacts.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -158,10 +154,9 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    -- the old customer of every changed row (a superset of those written:
-    -- recomputing an unchanged customer writes nothing)
     select previous.customer_id
     from previous
+    inner join upserted on upserted.st_id = previous.st_id
 )
 
 update pg_temp.run_stats set

@@ -81,17 +81,13 @@ staged as (
     from locations
 ),
 
--- the customer each changed row belonged to before this run (a key lookup
--- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        locations.st_id,
-        (
-            select st_locations.customer_id
-            from {target}.st_locations as st_locations
-            where st_locations.tenant_id = {tenant_id} and st_locations.st_id = locations.st_id
-        ) as customer_id
-    from locations
+        st_locations.st_id,
+        st_locations.customer_id
+    from {target}.st_locations as st_locations
+    inner join locations on locations.st_id = st_locations.st_id
+    where st_locations.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -175,10 +171,9 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    -- the old customer of every changed row (a superset of those written:
-    -- recomputing an unchanged customer writes nothing)
     select previous.customer_id
     from previous
+    inner join upserted on upserted.st_id = previous.st_id
 )
 
 update pg_temp.run_stats set

@@ -84,17 +84,13 @@ staged as (
     from jobs
 ),
 
--- the customer each changed row belonged to before this run (a key lookup
--- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        jobs.st_id,
-        (
-            select st_jobs.customer_id
-            from {target}.st_jobs as st_jobs
-            where st_jobs.tenant_id = {tenant_id} and st_jobs.st_id = jobs.st_id
-        ) as customer_id
-    from jobs
+        st_jobs.st_id,
+        st_jobs.customer_id
+    from {target}.st_jobs as st_jobs
+    inner join jobs on jobs.st_id = st_jobs.st_id
+    where st_jobs.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -187,10 +183,9 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    -- the old customer of every changed row (a superset of those written:
-    -- recomputing an unchanged customer writes nothing)
     select previous.customer_id
     from previous
+    inner join upserted on upserted.st_id = previous.st_id
 )
 
 update pg_temp.run_stats set

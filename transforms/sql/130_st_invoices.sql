@@ -109,17 +109,13 @@ staged as (
     from invoices
 ),
 
--- the customer each changed row belonged to before this run (a key lookup
--- per changed row, so the work follows the changes, not the table size)
 previous as (
     select
-        invoices.st_id,
-        (
-            select st_invoices.customer_id
-            from {target}.st_invoices as st_invoices
-            where st_invoices.tenant_id = {tenant_id} and st_invoices.st_id = invoices.st_id
-        ) as customer_id
-    from invoices
+        st_invoices.st_id,
+        st_invoices.customer_id
+    from {target}.st_invoices as st_invoices
+    inner join invoices on invoices.st_id = st_invoices.st_id
+    where st_invoices.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -230,10 +226,9 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    -- the old customer of every changed row (a superset of those written:
-    -- recomputing an unchanged customer writes nothing)
     select previous.customer_id
     from previous
+    inner join upserted on upserted.st_id = previous.st_id
 )
 
 update pg_temp.run_stats set
