@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+
 from servicetitan_transforms.runner import TransformError
 from servicetitan_transforms.settings import SettingsError, resolve_settings
+
 from transforms_fixtures import (
     PG_HOST,
     PG_PORT,

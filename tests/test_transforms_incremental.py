@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from transforms_fixtures import (
     TIMESTAMPS,
     load_raw,

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+
 from transforms_fixtures import (
     ST_TABLES,
     TENANT_ID,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
+
 from servicetitan_transforms.runner import run_transforms
 from servicetitan_transforms.settings import resolve_settings
 
