@@ -16,7 +16,7 @@ PHONE_TYPES = {"Phone", "MobilePhone"}
 def normalize_phone(value: str | None) -> str | None:
     if value is None:
         return None
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"[^0-9]", "", value)
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     elif len(digits) != 10:

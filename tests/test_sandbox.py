@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 import requests
+
 from tap_servicetitan.sandbox import SandboxServer
 from tap_servicetitan.sandbox.dataset import STREAMS, Dataset, parse_iso_ms
 
