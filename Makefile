@@ -23,8 +23,10 @@ test: plugins
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# make demo DEMO_ARGS="--customers 20000"   (see: .venv/bin/python -m tap_servicetitan.demo --help)
+DEMO_ARGS ?=
 demo: plugins
-	$(BIN)/python -m tap_servicetitan.demo
+	$(BIN)/python -m tap_servicetitan.demo $(DEMO_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
