@@ -1,0 +1,31 @@
+"""The list-endpoint family (page / pageSize / hasMore) against the sandbox."""
+
+from __future__ import annotations
+
+import math
+
+from tap_servicetitan.client import ListStream
+from tap_servicetitan.tap import TapServiceTitan
+
+from conftest import tap_config
+
+
+class ActiveCustomersList(ListStream):
+    """Declared like a real stream: a module, a name and a path."""
+
+    module = "crm"
+    name = "customers"
+    path = "customers"
+    page_size = 40
+
+
+def test_list_stream_pages_until_has_more_is_false(fresh_sandbox) -> None:
+    tap = TapServiceTitan(config=tap_config(fresh_sandbox))
+    stream = ActiveCustomersList(tap=tap)
+    ids = [record["id"] for record in stream.get_records(None)]
+    active = {r["id"] for r in fresh_sandbox.dataset.records("customers") if r["active"]}
+    assert len(ids) == len(set(ids))
+    assert set(ids) == active
+    pages = fresh_sandbox.counters["by_endpoint"]["crm/customers"]
+    assert pages == math.ceil(len(active) / ActiveCustomersList.page_size)
+    assert fresh_sandbox.counters["token"] == 1
