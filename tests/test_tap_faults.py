@@ -35,6 +35,13 @@ def test_429_waits_for_retry_after(fresh_sandbox) -> None:
     assert elapsed >= 2.0  # both Retry-After waits were honoured
 
 
+def test_429s_do_not_use_up_the_retry_budget(fresh_sandbox) -> None:
+    fresh_sandbox.faults.fail_next(4, status=429, retry_after=1)
+    run = _run(fresh_sandbox, max_retries=1)
+    _assert_complete(run, fresh_sandbox)
+    assert fresh_sandbox.counters["429"] == 4
+
+
 def test_rate_limit_storm_is_survived(fresh_sandbox) -> None:
     fresh_sandbox.faults.configure(rate_limit=3)
     run = _run(fresh_sandbox, requests_per_second=50)

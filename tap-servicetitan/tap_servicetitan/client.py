@@ -15,6 +15,7 @@ from http import HTTPStatus
 from importlib import resources
 from urllib.parse import urlparse
 
+import backoff
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -40,6 +41,14 @@ BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
 
 CONNECT_TIMEOUT_SECONDS = 10.0
+
+#: How long one request may keep meeting 429s (waiting as told each time)
+#: before they count against ``max_retries`` like any other failure.
+RATE_LIMIT_PATIENCE_SECONDS = 600.0
+
+
+class RateLimitedError(RetriableAPIError):
+    """429 Too Many Requests: wait ``Retry-After``; does not use up ``max_retries``."""
 
 
 class ServiceTitanStream(RESTStream):
@@ -99,7 +108,9 @@ class ServiceTitanStream(RESTStream):
                 f"and that the app has the scope {self.scope or 'for this endpoint'}"
             )
             raise AccessDeniedError(msg)
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            raise RateLimitedError(self.response_error_message(response), response)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(self.response_error_message(response), response)
         raise FatalAPIError(self.response_error_message(response))
 
@@ -123,6 +134,23 @@ class ServiceTitanStream(RESTStream):
             f"{response.status_code} {response.reason} for GET {self.endpoint} "
             f"({path}): {error_title(response)}"
         )
+
+    def request_decorator(self, func: t.Callable) -> t.Callable:
+        """The SDK's retries, around a patient retry of 429s alone.
+
+        A 429 is the API saying "not yet", not a failure: the inner layer waits
+        ``Retry-After`` and tries again for up to RATE_LIMIT_PATIENCE_SECONDS
+        without spending the ``max_retries`` budget of 5xx, timeouts and drops.
+        """
+        patient = backoff.on_exception(
+            self.backoff_wait_generator,
+            RateLimitedError,
+            max_time=RATE_LIMIT_PATIENCE_SECONDS,
+            jitter=self.backoff_jitter,
+            on_backoff=self.backoff_handler,
+            logger=None,
+        )(func)
+        return super().request_decorator(patient)
 
     def backoff_max_tries(self) -> int:
         return int(self.config["max_retries"]) + 1
