@@ -1,0 +1,32 @@
+"""``--discover`` equals the stored catalog, so every schema change shows in review.
+
+After an intended change: ``UPDATE_SNAPSHOTS=1 pytest tests/test_catalog_snapshot.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from helpers import discover
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "catalog.json"
+CONFIG = {"client_id": "x", "client_secret": "x", "st_app_key": "x", "tenant_id": "1"}
+
+
+def test_discovered_catalog_matches_the_snapshot() -> None:
+    catalog = discover(CONFIG)
+    rendered = json.dumps(catalog, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(rendered)
+    assert rendered == SNAPSHOT.read_text(), (
+        "the discovered catalog changed; review it and rerun with UPDATE_SNAPSHOTS=1"
+    )
+
+
+def test_every_stream_is_incremental_on_modified_on_with_key_id() -> None:
+    for entry in discover(CONFIG)["streams"]:
+        assert entry["replication_method"] == "INCREMENTAL"
+        assert entry["replication_key"] == "modifiedOn"
+        assert entry["key_properties"] == ["id"]
