@@ -3,12 +3,15 @@
 Every ``transforms/sql/NNN_*.sql`` file is a template: ``{target}``,
 ``{raw_<table>}``, ``{tenant_id}``, ``{full_refresh}`` and ``{sdc_columns}``
 are filled with quoted identifiers and literals by psycopg.sql, never by
-string pasting.
+string pasting. ``{raw_<table>.<column>}`` is a typed column of a raw table
+(read through the alias ``raw_<table>``), or ``null`` when the loader never
+created that column (a field the API did not send, a table not loaded).
 """
 
 from __future__ import annotations
 
 import re
+import string
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +50,8 @@ SDC_COLUMNS = (
 )
 
 SYNC_LOG_FILE = "000_st_sync_log.sql"
+# columns of a stand-in for a raw table that was never loaded
+STAND_IN_COLUMNS = ("id", "_sdc_batched_at")
 MODULE_FILE = re.compile(r"^\d+_(st_[a-z0-9_]+)\.sql$")
 
 
@@ -128,6 +133,37 @@ def _placeholders(
     return values
 
 
+def _column_placeholders(
+    files: list[Path], columns: dict[str, tuple[str, ...]]
+) -> dict[str, sql.Composable]:
+    """Return the column placeholders of the SQL files.
+
+    ``raw_<table>.<column>`` is the quoted column, or null when absent;
+    ``raw_<table>.*`` is every column of the raw record but the loader's.
+    """
+    values: dict[str, sql.Composable] = {}
+    for path in files:
+        for _, name, _, _ in string.Formatter().parse(path.read_text(encoding="utf-8")):
+            if not name or "." not in name:
+                continue
+            alias, column = name.split(".", 1)
+            table = alias.removeprefix("raw_")
+            if not alias.startswith("raw_") or table not in RAW_TABLES:
+                raise TransformError(f"{path.name}: unknown placeholder {{{name}}}")
+            present = columns.get(table, STAND_IN_COLUMNS)
+            if column == "*":
+                values[name] = sql.SQL(", ").join(
+                    sql.Identifier(alias, raw_column)
+                    for raw_column in present
+                    if raw_column not in SDC_COLUMNS
+                )
+            elif column in present:
+                values[name] = sql.Identifier(alias, column)
+            else:
+                values[name] = sql.SQL("null")
+    return values
+
+
 def render(path: Path, placeholders: dict[str, sql.Composable]) -> sql.Composed:
     """Fill a SQL file's placeholders."""
     return sql.SQL(path.read_text(encoding="utf-8")).format(**placeholders)  # type: ignore[arg-type]
@@ -155,6 +191,28 @@ def _inspect_raw(conn: psycopg.Connection, raw_schema: str) -> dict[str, bool]:
         (raw_schema, list(RAW_TABLES)),
     ).fetchall()
     return {str(name): bool(has_batched_at) for name, has_batched_at in rows}
+
+
+def _raw_columns(conn: psycopg.Connection, raw_schema: str) -> dict[str, tuple[str, ...]]:
+    """Return {raw table: its column names, in order} for the raw tables that exist."""
+    rows = conn.execute(
+        """
+        select
+            cls.relname,
+            array_agg(att.attname::text order by att.attnum)
+        from pg_catalog.pg_class as cls
+        inner join pg_catalog.pg_namespace as nsp on nsp.oid = cls.relnamespace
+        inner join pg_catalog.pg_attribute as att on att.attrelid = cls.oid
+        where nsp.nspname = %s
+            and cls.relname = any(%s)
+            and cls.relkind in ('r', 'p')
+            and att.attnum > 0
+            and not att.attisdropped
+        group by cls.relname
+        """,
+        (raw_schema, list(RAW_TABLES)),
+    ).fetchall()
+    return {str(name): tuple(columns) for name, columns in rows}
 
 
 def _log_failure(
@@ -269,6 +327,9 @@ def run_transforms(
                         ).format(sql.Identifier(table))
                     )
             placeholders = _placeholders(settings, full_refresh, set(present))
+            placeholders.update(
+                _column_placeholders(files, _raw_columns(conn, settings.raw_schema))
+            )
             conn.execute(
                 sql.SQL("create schema if not exists {}").format(
                     sql.Identifier(settings.target_schema)

@@ -26,36 +26,66 @@ create index if not exists customer_contacts__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_customer_contacts', 'customer_contacts', clock_timestamp());
 
-with
-
-watermark as (
+-- raw contacts batched since the previous run (all on a full build): their ids,
+-- in a small analyzed table so that the planner sizes the steps below right
+create temp table contacts_changed on commit drop as
+select
+    raw_customer_contacts.id as st_id,
+    raw_customer_contacts._sdc_batched_at as batched_at
+from {raw_customer_contacts} as raw_customer_contacts
+where raw_customer_contacts._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'customer_contacts'
-),
+);
 
--- import: raw contacts batched since the previous run (all on a full build)
+analyze pg_temp.contacts_changed;
+
+-- the customer each changed contact belonged to before this run: a key lookup
+-- per changed contact (none on a first build), done before anything is written
+create temp table contacts_previous on commit drop as
+select
+    st_customer_contacts.st_id,
+    st_customer_contacts.customer_id
+from pg_temp.contacts_changed
+inner join {target}.st_customer_contacts as st_customer_contacts
+    on st_customer_contacts.tenant_id = {tenant_id}
+    and st_customer_contacts.st_id = contacts_changed.st_id;
+
+analyze pg_temp.contacts_previous;
+
+with
+
+-- import: the changed raw contacts, typed columns cast and renamed once;
+-- full_data is the raw record: every raw column but the loader's _sdc_* ones
 customer_contacts as (
     select
-        raw_contacts.id as st_id,
-        raw_contacts._sdc_batched_at as batched_at,
-        to_jsonb(raw_contacts) - {sdc_columns} as record
-    from {raw_customer_contacts} as raw_contacts
-    where raw_contacts._sdc_batched_at > (select watermark.since from watermark)
+        raw_customer_contacts.id as st_id,
+        {raw_customer_contacts.customerId}::bigint as customer_id,
+        {raw_customer_contacts.type}::text as type,
+        {raw_customer_contacts.value}::text as value,
+        {raw_customer_contacts.memo}::text as memo,
+        {raw_customer_contacts.active}::boolean as is_active,
+        {raw_customer_contacts.createdOn}::timestamptz as st_created_on,
+        {raw_customer_contacts.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(contacts_record) as full_data
+    from {raw_customer_contacts} as raw_customer_contacts
+    inner join pg_temp.contacts_changed on contacts_changed.st_id = raw_customer_contacts.id
+    cross join lateral (select {raw_customer_contacts.*}) as contacts_record
 ),
 
 contacts_renamed as (
     select
         customer_contacts.st_id,
-        (customer_contacts.record ->> 'customerId')::bigint as customer_id,
-        customer_contacts.record ->> 'type' as type,
-        customer_contacts.record ->> 'value' as value,
-        regexp_replace(customer_contacts.record ->> 'value', '[^0-9]', '', 'g') as value_digits,
-        customer_contacts.record ->> 'memo' as memo,
-        (customer_contacts.record ->> 'active')::boolean as is_active,
-        (customer_contacts.record ->> 'createdOn')::timestamptz as st_created_on,
-        (customer_contacts.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        customer_contacts.record as full_data
+        customer_contacts.customer_id,
+        customer_contacts.type,
+        customer_contacts.value,
+        regexp_replace(customer_contacts.value, '[^0-9]', '', 'g') as value_digits,
+        customer_contacts.memo,
+        customer_contacts.is_active,
+        customer_contacts.st_created_on,
+        customer_contacts.st_modified_on,
+        customer_contacts.full_data
     from customer_contacts
 ),
 
@@ -89,15 +119,6 @@ staged as (
         contacts_renamed.full_data,
         now() as last_synced_at
     from contacts_renamed
-),
-
-previous as (
-    select
-        st_customer_contacts.st_id,
-        st_customer_contacts.customer_id
-    from {target}.st_customer_contacts as st_customer_contacts
-    inner join customer_contacts on customer_contacts.st_id = st_customer_contacts.st_id
-    where st_customer_contacts.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -154,16 +175,16 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    select previous.customer_id
-    from previous
-    inner join upserted on upserted.st_id = previous.st_id
+    select contacts_previous.customer_id
+    from pg_temp.contacts_previous
+    inner join upserted on upserted.st_id = contacts_previous.st_id
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from customer_contacts),
+    records_fetched = (select count(*) from pg_temp.contacts_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(customer_contacts.batched_at) from customer_contacts)
+    watermark = (select max(contacts_changed.batched_at) from pg_temp.contacts_changed)
 where run_stats.module = 'st_customer_contacts';
 
 -- full refresh only: rows whose raw record is gone
@@ -176,8 +197,8 @@ removed as (
         and {full_refresh}
         and not exists (
             select 1
-            from {raw_customer_contacts} as raw_contacts
-            where raw_contacts.id = st_customer_contacts.st_id
+            from {raw_customer_contacts} as raw_customer_contacts
+            where raw_customer_contacts.id = st_customer_contacts.st_id
         )
     returning st_customer_contacts.customer_id
 ),

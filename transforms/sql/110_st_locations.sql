@@ -35,59 +35,89 @@ create index if not exists locations__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_locations', 'locations', clock_timestamp());
 
-with
-
-watermark as (
+-- raw locations batched since the previous run (all on a full build): their ids,
+-- in a small analyzed table so that the planner sizes the steps below right
+create temp table locations_changed on commit drop as
+select
+    raw_locations.id as st_id,
+    raw_locations._sdc_batched_at as batched_at
+from {raw_locations} as raw_locations
+where raw_locations._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'locations'
-),
+);
 
--- import: raw locations batched since the previous run (all on a full build)
+analyze pg_temp.locations_changed;
+
+-- the customer each changed location belonged to before this run: a key lookup
+-- per changed location (none on a first build), done before anything is written
+create temp table locations_previous on commit drop as
+select
+    st_locations.st_id,
+    st_locations.customer_id
+from pg_temp.locations_changed
+inner join {target}.st_locations as st_locations
+    on st_locations.tenant_id = {tenant_id} and st_locations.st_id = locations_changed.st_id;
+
+analyze pg_temp.locations_previous;
+
+with
+
+-- import: the changed raw locations, typed columns cast and renamed once; full_data
+-- is the raw record: every raw column but the loader's _sdc_* ones
 locations as (
     select
         raw_locations.id as st_id,
-        raw_locations._sdc_batched_at as batched_at,
-        to_jsonb(raw_locations) - {sdc_columns} as record
+        {raw_locations.customerId}::bigint as customer_id,
+        {raw_locations.name}::text as name,
+        {raw_locations.address}::jsonb ->> 'street' as address_line1,
+        {raw_locations.address}::jsonb ->> 'unit' as address_line2,
+        {raw_locations.address}::jsonb ->> 'city' as city,
+        {raw_locations.address}::jsonb ->> 'state' as state,
+        {raw_locations.address}::jsonb ->> 'zip' as postal_code,
+        {raw_locations.address}::jsonb ->> 'country' as country,
+        ({raw_locations.address}::jsonb ->> 'latitude')::numeric as latitude,
+        ({raw_locations.address}::jsonb ->> 'longitude')::numeric as longitude,
+        {raw_locations.zoneId}::bigint as zone_id,
+        {raw_locations.taxZoneId}::bigint as tax_zone_id,
+        {raw_locations.taxExempt}::boolean as tax_exempt,
+        {raw_locations.mergedToId}::bigint as merged_to_id,
+        {raw_locations.active}::boolean as active,
+        {raw_locations.createdOn}::timestamptz as st_created_on,
+        {raw_locations.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(locations_record) as full_data
     from {raw_locations} as raw_locations
-    where raw_locations._sdc_batched_at > (select watermark.since from watermark)
+    inner join pg_temp.locations_changed on locations_changed.st_id = raw_locations.id
+    cross join lateral (select {raw_locations.*}) as locations_record
 ),
 
 staged as (
     select
         {tenant_id}::bigint as tenant_id,
         locations.st_id,
-        (locations.record ->> 'customerId')::bigint as customer_id,
+        locations.customer_id,
         -- SPEC st_locations.name: default Primary
-        coalesce(nullif(btrim(locations.record ->> 'name'), ''), 'Primary') as name,
-        locations.record -> 'address' ->> 'street' as address_line1,
-        locations.record -> 'address' ->> 'unit' as address_line2,
-        locations.record -> 'address' ->> 'city' as city,
-        locations.record -> 'address' ->> 'state' as state,
-        locations.record -> 'address' ->> 'zip' as postal_code,
+        coalesce(nullif(btrim(locations.name), ''), 'Primary') as name,
+        locations.address_line1,
+        locations.address_line2,
+        locations.city,
+        locations.state,
+        locations.postal_code,
         -- SPEC st_locations.country: default USA when empty
-        coalesce(nullif(btrim(locations.record -> 'address' ->> 'country'), ''), 'USA') as country,
-        (locations.record -> 'address' ->> 'latitude')::numeric as latitude,
-        (locations.record -> 'address' ->> 'longitude')::numeric as longitude,
-        (locations.record ->> 'zoneId')::bigint as zone_id,
-        (locations.record ->> 'taxZoneId')::bigint as tax_zone_id,
-        (locations.record ->> 'taxExempt')::boolean as tax_exempt,
-        (locations.record ->> 'mergedToId')::bigint as merged_to_id,
-        (locations.record ->> 'active')::boolean as active,
-        (locations.record ->> 'createdOn')::timestamptz as st_created_on,
-        (locations.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        locations.record as full_data,
+        coalesce(nullif(btrim(locations.country), ''), 'USA') as country,
+        locations.latitude,
+        locations.longitude,
+        locations.zone_id,
+        locations.tax_zone_id,
+        locations.tax_exempt,
+        locations.merged_to_id,
+        locations.active,
+        locations.st_created_on,
+        locations.st_modified_on,
+        locations.full_data,
         now() as last_synced_at
     from locations
-),
-
-previous as (
-    select
-        st_locations.st_id,
-        st_locations.customer_id
-    from {target}.st_locations as st_locations
-    inner join locations on locations.st_id = st_locations.st_id
-    where st_locations.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -171,16 +201,16 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    select previous.customer_id
-    from previous
-    inner join upserted on upserted.st_id = previous.st_id
+    select locations_previous.customer_id
+    from pg_temp.locations_previous
+    inner join upserted on upserted.st_id = locations_previous.st_id
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from locations),
+    records_fetched = (select count(*) from pg_temp.locations_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(locations.batched_at) from locations)
+    watermark = (select max(locations_changed.batched_at) from pg_temp.locations_changed)
 where run_stats.module = 'st_locations';
 
 -- full refresh only: rows whose raw record is gone

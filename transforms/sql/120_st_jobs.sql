@@ -37,60 +37,93 @@ create index if not exists jobs__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_jobs', 'jobs', clock_timestamp());
 
-with
-
-watermark as (
+-- raw jobs batched since the previous run (all on a full build): their ids
+-- in a small analyzed table, so the planner sizes the steps below right
+create temp table jobs_changed on commit drop as
+select
+    raw_jobs.id as st_id,
+    raw_jobs._sdc_batched_at as batched_at
+from {raw_jobs} as raw_jobs
+where raw_jobs._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'jobs'
-),
+);
 
--- import: raw jobs batched since the previous run (all on a full build)
+analyze pg_temp.jobs_changed;
+
+-- the customer each changed job belonged to before this run (a key lookup
+-- per changed job; nothing to look up on a first build)
+create temp table jobs_previous on commit drop as
+select
+    st_jobs.st_id,
+    st_jobs.customer_id
+from pg_temp.jobs_changed
+inner join {target}.st_jobs as st_jobs
+    on st_jobs.tenant_id = {tenant_id} and st_jobs.st_id = jobs_changed.st_id;
+
+analyze pg_temp.jobs_previous;
+
+with
+
+-- import: the changed raw jobs, typed columns cast and renamed once; full_data
+-- is the raw record: every raw column but the loader's _sdc_* ones
 jobs as (
     select
         raw_jobs.id as st_id,
-        raw_jobs._sdc_batched_at as batched_at,
-        to_jsonb(raw_jobs) - {sdc_columns} as record
+        {raw_jobs.jobNumber}::text as job_number,
+        {raw_jobs.customerId}::bigint as customer_id,
+        {raw_jobs.locationId}::bigint as location_id,
+        {raw_jobs.projectId}::bigint as project_id,
+        {raw_jobs.jobStatus}::text as job_status,
+        {raw_jobs.jobTypeId}::bigint as job_type_id,
+        {raw_jobs.businessUnitId}::bigint as business_unit_id,
+        {raw_jobs.campaignId}::bigint as campaign_id,
+        {raw_jobs.priority}::text as priority,
+        {raw_jobs.invoiceId}::bigint as invoice_id,
+        {raw_jobs.membershipId}::bigint as membership_id,
+        {raw_jobs.soldById}::bigint as sold_by_id,
+        {raw_jobs.appointmentCount}::bigint as appointment_count,
+        {raw_jobs.total}::numeric(14, 2) as total,
+        {raw_jobs.noCharge}::boolean as no_charge,
+        {raw_jobs.summary}::text as summary,
+        {raw_jobs.completedOn}::timestamptz as completed_on,
+        {raw_jobs.active}::boolean as active,
+        {raw_jobs.createdOn}::timestamptz as st_created_on,
+        {raw_jobs.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(jobs_record) as full_data
     from {raw_jobs} as raw_jobs
-    where raw_jobs._sdc_batched_at > (select watermark.since from watermark)
+    inner join pg_temp.jobs_changed on jobs_changed.st_id = raw_jobs.id
+    cross join lateral (select {raw_jobs.*}) as jobs_record
 ),
 
 staged as (
     select
         {tenant_id}::bigint as tenant_id,
         jobs.st_id,
-        jobs.record ->> 'jobNumber' as job_number,
-        (jobs.record ->> 'customerId')::bigint as customer_id,
-        (jobs.record ->> 'locationId')::bigint as location_id,
-        (jobs.record ->> 'projectId')::bigint as project_id,
-        jobs.record ->> 'jobStatus' as job_status,
-        (jobs.record ->> 'jobTypeId')::bigint as job_type_id,
-        (jobs.record ->> 'businessUnitId')::bigint as business_unit_id,
-        (jobs.record ->> 'campaignId')::bigint as campaign_id,
-        jobs.record ->> 'priority' as priority,
-        (jobs.record ->> 'invoiceId')::bigint as invoice_id,
-        (jobs.record ->> 'membershipId')::bigint as membership_id,
-        (jobs.record ->> 'soldById')::bigint as sold_by_id,
-        (jobs.record ->> 'appointmentCount')::bigint as appointment_count,
-        (jobs.record ->> 'total')::numeric(14, 2) as total,
-        (jobs.record ->> 'noCharge')::boolean as no_charge,
-        jobs.record ->> 'summary' as summary,
-        (jobs.record ->> 'completedOn')::timestamptz as completed_on,
-        (jobs.record ->> 'active')::boolean as active,
-        (jobs.record ->> 'createdOn')::timestamptz as st_created_on,
-        (jobs.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        jobs.record as full_data,
+        jobs.job_number,
+        jobs.customer_id,
+        jobs.location_id,
+        jobs.project_id,
+        jobs.job_status,
+        jobs.job_type_id,
+        jobs.business_unit_id,
+        jobs.campaign_id,
+        jobs.priority,
+        jobs.invoice_id,
+        jobs.membership_id,
+        jobs.sold_by_id,
+        jobs.appointment_count,
+        jobs.total,
+        jobs.no_charge,
+        jobs.summary,
+        jobs.completed_on,
+        jobs.active,
+        jobs.st_created_on,
+        jobs.st_modified_on,
+        jobs.full_data,
         now() as last_synced_at
     from jobs
-),
-
-previous as (
-    select
-        st_jobs.st_id,
-        st_jobs.customer_id
-    from {target}.st_jobs as st_jobs
-    inner join jobs on jobs.st_id = st_jobs.st_id
-    where st_jobs.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -183,16 +216,16 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    select previous.customer_id
-    from previous
-    inner join upserted on upserted.st_id = previous.st_id
+    select jobs_previous.customer_id
+    from pg_temp.jobs_previous
+    inner join upserted on upserted.st_id = jobs_previous.st_id
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from jobs),
+    records_fetched = (select count(*) from pg_temp.jobs_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(jobs.batched_at) from jobs)
+    watermark = (select max(jobs_changed.batched_at) from pg_temp.jobs_changed)
 where run_stats.module = 'st_jobs';
 
 -- full refresh only: rows whose raw record is gone

@@ -47,22 +47,69 @@ create index if not exists invoices__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_invoices', 'invoices', clock_timestamp());
 
-with
-
-watermark as (
+-- raw invoices batched since the previous run (all on a full build): their ids,
+-- in a small analyzed table so that the planner sizes the steps below right
+create temp table invoices_changed on commit drop as
+select
+    raw_invoices.id as st_id,
+    raw_invoices._sdc_batched_at as batched_at
+from {raw_invoices} as raw_invoices
+where raw_invoices._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'invoices'
-),
+);
 
--- import: raw invoices batched since the previous run (all on a full build)
+analyze pg_temp.invoices_changed;
+
+-- the customer each changed invoice belonged to before this run: a key lookup
+-- per changed invoice (none on a first build), done before anything is written
+create temp table invoices_previous on commit drop as
+select
+    st_invoices.st_id,
+    st_invoices.customer_id
+from pg_temp.invoices_changed
+inner join {target}.st_invoices as st_invoices
+    on st_invoices.tenant_id = {tenant_id} and st_invoices.st_id = invoices_changed.st_id;
+
+analyze pg_temp.invoices_previous;
+
+with
+
+-- import: the changed raw invoices, typed columns cast and renamed once; full_data
+-- is the raw record: every raw column but the loader's _sdc_* ones
 invoices as (
     select
         raw_invoices.id as st_id,
-        raw_invoices._sdc_batched_at as batched_at,
-        to_jsonb(raw_invoices) - {sdc_columns} as record
+        ({raw_invoices.customer}::jsonb ->> 'id')::bigint as customer_id,
+        {raw_invoices.customer}::jsonb ->> 'name' as customer_name,
+        ({raw_invoices.job}::jsonb ->> 'id')::bigint as job_id,
+        {raw_invoices.job}::jsonb ->> 'number' as job_number,
+        {raw_invoices.job}::jsonb ->> 'type' as job_type,
+        ({raw_invoices.location}::jsonb ->> 'id')::bigint as location_id,
+        {raw_invoices.projectId}::bigint as project_id,
+        ({raw_invoices.businessUnit}::jsonb ->> 'id')::bigint as business_unit_id,
+        {raw_invoices.referenceNumber}::text as reference_number,
+        {raw_invoices.invoiceType}::jsonb ->> 'name' as invoice_type,
+        {raw_invoices.adjustmentToId}::bigint as adjustment_to_id,
+        {raw_invoices.invoiceDate}::timestamptz as invoice_date,
+        {raw_invoices.dueDate}::timestamptz as due_date,
+        {raw_invoices.paidOn}::timestamptz as paid_on,
+        {raw_invoices.subTotal}::numeric(14, 2) as sub_total,
+        {raw_invoices.salesTax}::numeric(14, 2) as sales_tax,
+        {raw_invoices.discountTotal}::numeric(14, 2) as discount_total,
+        {raw_invoices.total}::numeric(14, 2) as total,
+        {raw_invoices.balance}::numeric as balance_amount,
+        {raw_invoices.sentStatus}::text as sent_status,
+        {raw_invoices.reviewStatus}::text as review_status,
+        {raw_invoices.syncStatus}::text as sync_status,
+        {raw_invoices.active}::boolean as active,
+        {raw_invoices.createdOn}::timestamptz as st_created_on,
+        {raw_invoices.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(invoices_record) as full_data
     from {raw_invoices} as raw_invoices
-    where raw_invoices._sdc_batched_at > (select watermark.since from watermark)
+    inner join pg_temp.invoices_changed on invoices_changed.st_id = raw_invoices.id
+    cross join lateral (select {raw_invoices.*}) as invoices_record
 ),
 
 staged as (
@@ -70,52 +117,43 @@ staged as (
         {tenant_id}::bigint as tenant_id,
         invoices.st_id,
         -- the invoice belongs to a customer by its customer.id
-        (invoices.record -> 'customer' ->> 'id')::bigint as customer_id,
-        invoices.record -> 'customer' ->> 'name' as customer_name,
-        (invoices.record -> 'job' ->> 'id')::bigint as job_id,
-        invoices.record -> 'job' ->> 'number' as job_number,
-        invoices.record -> 'job' ->> 'type' as job_type,
-        (invoices.record -> 'location' ->> 'id')::bigint as location_id,
-        (invoices.record ->> 'projectId')::bigint as project_id,
-        (invoices.record -> 'businessUnit' ->> 'id')::bigint as business_unit_id,
-        invoices.record ->> 'referenceNumber' as reference_number,
-        invoices.record -> 'invoiceType' ->> 'name' as invoice_type,
-        (invoices.record ->> 'adjustmentToId')::bigint as adjustment_to_id,
-        (invoices.record ->> 'invoiceDate')::timestamptz as invoice_date,
-        (invoices.record ->> 'dueDate')::timestamptz as due_date,
-        (invoices.record ->> 'paidOn')::timestamptz as paid_on,
-        (invoices.record ->> 'subTotal')::numeric(14, 2) as sub_total,
-        (invoices.record ->> 'salesTax')::numeric(14, 2) as sales_tax,
-        (invoices.record ->> 'discountTotal')::numeric(14, 2) as discount_total,
-        (invoices.record ->> 'total')::numeric(14, 2) as total,
-        (invoices.record ->> 'balance')::numeric(14, 2) as balance,
+        invoices.customer_id,
+        invoices.customer_name,
+        invoices.job_id,
+        invoices.job_number,
+        invoices.job_type,
+        invoices.location_id,
+        invoices.project_id,
+        invoices.business_unit_id,
+        invoices.reference_number,
+        invoices.invoice_type,
+        invoices.adjustment_to_id,
+        invoices.invoice_date,
+        invoices.due_date,
+        invoices.paid_on,
+        invoices.sub_total,
+        invoices.sales_tax,
+        invoices.discount_total,
+        invoices.total,
+        invoices.balance_amount::numeric(14, 2) as balance,
         -- SPEC paid invoice: active, balance = 0 ("0" and "0.00" alike) and a
         -- customer.id to belong to; st_invoices.status Paid, else Unpaid
         case
-            when (invoices.record ->> 'active')::boolean
-                and (invoices.record ->> 'balance')::numeric = 0
-                and invoices.record -> 'customer' ->> 'id' is not null
+            when invoices.active
+                and invoices.balance_amount = 0
+                and invoices.customer_id is not null
                 then 'Paid'
             else 'Unpaid'
         end as status,
-        invoices.record ->> 'sentStatus' as sent_status,
-        invoices.record ->> 'reviewStatus' as review_status,
-        invoices.record ->> 'syncStatus' as sync_status,
-        (invoices.record ->> 'active')::boolean as active,
-        (invoices.record ->> 'createdOn')::timestamptz as st_created_on,
-        (invoices.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        invoices.record as full_data,
+        invoices.sent_status,
+        invoices.review_status,
+        invoices.sync_status,
+        invoices.active,
+        invoices.st_created_on,
+        invoices.st_modified_on,
+        invoices.full_data,
         now() as last_synced_at
     from invoices
-),
-
-previous as (
-    select
-        st_invoices.st_id,
-        st_invoices.customer_id
-    from {target}.st_invoices as st_invoices
-    inner join invoices on invoices.st_id = st_invoices.st_id
-    where st_invoices.tenant_id = {tenant_id}
 ),
 
 upserted as (
@@ -226,16 +264,16 @@ affected as (
     select upserted.customer_id
     from upserted
     union
-    select previous.customer_id
-    from previous
-    inner join upserted on upserted.st_id = previous.st_id
+    select invoices_previous.customer_id
+    from pg_temp.invoices_previous
+    inner join upserted on upserted.st_id = invoices_previous.st_id
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from invoices),
+    records_fetched = (select count(*) from pg_temp.invoices_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(invoices.batched_at) from invoices)
+    watermark = (select max(invoices_changed.batched_at) from pg_temp.invoices_changed)
 where run_stats.module = 'st_invoices';
 
 -- full refresh only: rows whose raw record is gone

@@ -31,43 +31,67 @@ create index if not exists appointments__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_appointments', 'appointments', clock_timestamp());
 
-with
-
-watermark as (
+-- raw appointments batched since the previous run (all on a full build): their ids,
+-- in a small analyzed table so that the planner sizes the steps below right
+create temp table appointments_changed on commit drop as
+select
+    raw_appointments.id as st_id,
+    raw_appointments._sdc_batched_at as batched_at
+from {raw_appointments} as raw_appointments
+where raw_appointments._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'appointments'
-),
+);
 
--- import: raw appointments batched since the previous run (all on a full build)
+analyze pg_temp.appointments_changed;
+
+with
+
+-- import: the changed raw appointments, typed columns cast and renamed once; full_data
+-- is the raw record: every raw column but the loader's _sdc_* ones
 appointments as (
     select
         raw_appointments.id as st_id,
-        raw_appointments._sdc_batched_at as batched_at,
-        to_jsonb(raw_appointments) - {sdc_columns} as record
+        {raw_appointments.jobId}::bigint as job_id,
+        {raw_appointments.customerId}::bigint as customer_id,
+        {raw_appointments.appointmentNumber}::text as appointment_number,
+        {raw_appointments.status}::text as status,
+        {raw_appointments.start}::timestamptz as start_on,
+        {raw_appointments.end}::timestamptz as end_on,
+        {raw_appointments.arrivalWindowStart}::timestamptz as arrival_window_start,
+        {raw_appointments.arrivalWindowEnd}::timestamptz as arrival_window_end,
+        {raw_appointments.isConfirmed}::boolean as is_confirmed,
+        {raw_appointments.unused}::boolean as unused,
+        {raw_appointments.specialInstructions}::text as special_instructions,
+        {raw_appointments.active}::boolean as active,
+        {raw_appointments.createdOn}::timestamptz as st_created_on,
+        {raw_appointments.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(appointments_record) as full_data
     from {raw_appointments} as raw_appointments
-    where raw_appointments._sdc_batched_at > (select watermark.since from watermark)
+    inner join pg_temp.appointments_changed on appointments_changed.st_id = raw_appointments.id
+    cross join lateral (select {raw_appointments.*}) as appointments_record
 ),
 
 staged as (
     select
         {tenant_id}::bigint as tenant_id,
         appointments.st_id,
-        (appointments.record ->> 'jobId')::bigint as job_id,
-        (appointments.record ->> 'customerId')::bigint as customer_id,
-        appointments.record ->> 'appointmentNumber' as appointment_number,
-        appointments.record ->> 'status' as status,
-        (appointments.record ->> 'start')::timestamptz as start_on,
-        (appointments.record ->> 'end')::timestamptz as end_on,
-        (appointments.record ->> 'arrivalWindowStart')::timestamptz as arrival_window_start,
-        (appointments.record ->> 'arrivalWindowEnd')::timestamptz as arrival_window_end,
-        (appointments.record ->> 'isConfirmed')::boolean as is_confirmed,
-        (appointments.record ->> 'unused')::boolean as unused,
-        appointments.record ->> 'specialInstructions' as special_instructions,
-        (appointments.record ->> 'active')::boolean as active,
-        (appointments.record ->> 'createdOn')::timestamptz as st_created_on,
-        (appointments.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        appointments.record as full_data,
+        appointments.job_id,
+        appointments.customer_id,
+        appointments.appointment_number,
+        appointments.status,
+        appointments.start_on,
+        appointments.end_on,
+        appointments.arrival_window_start,
+        appointments.arrival_window_end,
+        appointments.is_confirmed,
+        appointments.unused,
+        appointments.special_instructions,
+        appointments.active,
+        appointments.st_created_on,
+        appointments.st_modified_on,
+        appointments.full_data,
         now() as last_synced_at
     from appointments
 ),
@@ -139,10 +163,10 @@ upserted as (
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from appointments),
+    records_fetched = (select count(*) from pg_temp.appointments_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(appointments.batched_at) from appointments)
+    watermark = (select max(appointments_changed.batched_at) from pg_temp.appointments_changed)
 where run_stats.module = 'st_appointments';
 
 -- full refresh only: rows whose raw record is gone

@@ -37,49 +37,79 @@ create index if not exists estimates__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_estimates', 'estimates', clock_timestamp());
 
-with
-
-watermark as (
+-- raw estimates batched since the previous run (all on a full build): their ids,
+-- in a small analyzed table so that the planner sizes the steps below right
+create temp table estimates_changed on commit drop as
+select
+    raw_estimates.id as st_id,
+    raw_estimates._sdc_batched_at as batched_at
+from {raw_estimates} as raw_estimates
+where raw_estimates._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'estimates'
-),
+);
 
--- import: raw estimates batched since the previous run (all on a full build)
+analyze pg_temp.estimates_changed;
+
+with
+
+-- import: the changed raw estimates, typed columns cast and renamed once; full_data
+-- is the raw record: every raw column but the loader's _sdc_* ones
 estimates as (
     select
         raw_estimates.id as st_id,
-        raw_estimates._sdc_batched_at as batched_at,
-        to_jsonb(raw_estimates) - {sdc_columns} as record
+        {raw_estimates.jobId}::bigint as job_id,
+        {raw_estimates.projectId}::bigint as project_id,
+        {raw_estimates.locationId}::bigint as location_id,
+        {raw_estimates.customerId}::bigint as customer_id,
+        {raw_estimates.name}::text as name,
+        {raw_estimates.jobNumber}::text as job_number,
+        {raw_estimates.status}::jsonb ->> 'name' as status,
+        ({raw_estimates.status}::jsonb ->> 'value')::bigint as status_value,
+        {raw_estimates.reviewStatus}::text as review_status,
+        {raw_estimates.summary}::text as summary,
+        {raw_estimates.soldOn}::timestamptz as sold_on,
+        {raw_estimates.soldBy}::bigint as sold_by,
+        {raw_estimates.subtotal}::numeric(14, 2) as subtotal,
+        {raw_estimates.tax}::numeric(14, 2) as tax,
+        {raw_estimates.businessUnitId}::bigint as business_unit_id,
+        {raw_estimates.isRecommended}::boolean as is_recommended,
+        {raw_estimates.isChangeOrder}::boolean as is_change_order,
+        {raw_estimates.active}::boolean as active,
+        {raw_estimates.createdOn}::timestamptz as st_created_on,
+        {raw_estimates.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(estimates_record) as full_data
     from {raw_estimates} as raw_estimates
-    where raw_estimates._sdc_batched_at > (select watermark.since from watermark)
+    inner join pg_temp.estimates_changed on estimates_changed.st_id = raw_estimates.id
+    cross join lateral (select {raw_estimates.*}) as estimates_record
 ),
 
 staged as (
     select
         {tenant_id}::bigint as tenant_id,
         estimates.st_id,
-        (estimates.record ->> 'jobId')::bigint as job_id,
-        (estimates.record ->> 'projectId')::bigint as project_id,
-        (estimates.record ->> 'locationId')::bigint as location_id,
-        (estimates.record ->> 'customerId')::bigint as customer_id,
-        estimates.record ->> 'name' as name,
-        estimates.record ->> 'jobNumber' as job_number,
-        estimates.record -> 'status' ->> 'name' as status,
-        (estimates.record -> 'status' ->> 'value')::bigint as status_value,
-        estimates.record ->> 'reviewStatus' as review_status,
-        estimates.record ->> 'summary' as summary,
-        (estimates.record ->> 'soldOn')::timestamptz as sold_on,
-        (estimates.record ->> 'soldBy')::bigint as sold_by,
-        (estimates.record ->> 'subtotal')::numeric(14, 2) as subtotal,
-        (estimates.record ->> 'tax')::numeric(14, 2) as tax,
-        (estimates.record ->> 'businessUnitId')::bigint as business_unit_id,
-        (estimates.record ->> 'isRecommended')::boolean as is_recommended,
-        (estimates.record ->> 'isChangeOrder')::boolean as is_change_order,
-        (estimates.record ->> 'active')::boolean as active,
-        (estimates.record ->> 'createdOn')::timestamptz as st_created_on,
-        (estimates.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        estimates.record as full_data,
+        estimates.job_id,
+        estimates.project_id,
+        estimates.location_id,
+        estimates.customer_id,
+        estimates.name,
+        estimates.job_number,
+        estimates.status,
+        estimates.status_value,
+        estimates.review_status,
+        estimates.summary,
+        estimates.sold_on,
+        estimates.sold_by,
+        estimates.subtotal,
+        estimates.tax,
+        estimates.business_unit_id,
+        estimates.is_recommended,
+        estimates.is_change_order,
+        estimates.active,
+        estimates.st_created_on,
+        estimates.st_modified_on,
+        estimates.full_data,
         now() as last_synced_at
     from estimates
 ),
@@ -169,10 +199,10 @@ upserted as (
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from estimates),
+    records_fetched = (select count(*) from pg_temp.estimates_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(estimates.batched_at) from estimates)
+    watermark = (select max(estimates_changed.batched_at) from pg_temp.estimates_changed)
 where run_stats.module = 'st_estimates';
 
 -- full refresh only: rows whose raw record is gone

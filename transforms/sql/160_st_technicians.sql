@@ -30,45 +30,71 @@ create index if not exists technicians__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_technicians', 'technicians', clock_timestamp());
 
-with
-
-watermark as (
+-- raw technicians batched since the previous run (all on a full build): their ids,
+-- in a small analyzed table so that the planner sizes the steps below right
+create temp table technicians_changed on commit drop as
+select
+    raw_technicians.id as st_id,
+    raw_technicians._sdc_batched_at as batched_at
+from {raw_technicians} as raw_technicians
+where raw_technicians._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'technicians'
-),
+);
 
--- import: raw technicians batched since the previous run (all on a full build)
+analyze pg_temp.technicians_changed;
+
+with
+
+-- import: the changed raw technicians, typed columns cast and renamed once; full_data
+-- is the raw record: every raw column but the loader's _sdc_* ones
 technicians as (
     select
         raw_technicians.id as st_id,
-        raw_technicians._sdc_batched_at as batched_at,
-        to_jsonb(raw_technicians) - {sdc_columns} as record
+        {raw_technicians.userId}::bigint as user_id,
+        {raw_technicians.name}::text as name,
+        {raw_technicians.firstName}::text as first_name,
+        {raw_technicians.lastName}::text as last_name,
+        {raw_technicians.email}::text as email,
+        {raw_technicians.phoneNumber}::text as phone_number,
+        {raw_technicians.mobilePhone}::text as mobile_phone,
+        {raw_technicians.loginName}::text as login_name,
+        {raw_technicians.businessUnitId}::bigint as business_unit_id,
+        {raw_technicians.mainZoneId}::bigint as main_zone_id,
+        {raw_technicians.team}::text as team,
+        {raw_technicians.status}::text as status,
+        {raw_technicians.isManagedTech}::boolean as is_managed_tech,
+        {raw_technicians.active}::boolean as active,
+        {raw_technicians.createdOn}::timestamptz as st_created_on,
+        {raw_technicians.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(technicians_record) as full_data
     from {raw_technicians} as raw_technicians
-    where raw_technicians._sdc_batched_at > (select watermark.since from watermark)
+    inner join pg_temp.technicians_changed on technicians_changed.st_id = raw_technicians.id
+    cross join lateral (select {raw_technicians.*}) as technicians_record
 ),
 
 staged as (
     select
         {tenant_id}::bigint as tenant_id,
         technicians.st_id,
-        (technicians.record ->> 'userId')::bigint as user_id,
-        technicians.record ->> 'name' as name,
-        technicians.record ->> 'firstName' as first_name,
-        technicians.record ->> 'lastName' as last_name,
-        technicians.record ->> 'email' as email,
-        technicians.record ->> 'phoneNumber' as phone_number,
-        technicians.record ->> 'mobilePhone' as mobile_phone,
-        technicians.record ->> 'loginName' as login_name,
-        (technicians.record ->> 'businessUnitId')::bigint as business_unit_id,
-        (technicians.record ->> 'mainZoneId')::bigint as main_zone_id,
-        technicians.record ->> 'team' as team,
-        technicians.record ->> 'status' as status,
-        (technicians.record ->> 'isManagedTech')::boolean as is_managed_tech,
-        (technicians.record ->> 'active')::boolean as active,
-        (technicians.record ->> 'createdOn')::timestamptz as st_created_on,
-        (technicians.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        technicians.record as full_data,
+        technicians.user_id,
+        technicians.name,
+        technicians.first_name,
+        technicians.last_name,
+        technicians.email,
+        technicians.phone_number,
+        technicians.mobile_phone,
+        technicians.login_name,
+        technicians.business_unit_id,
+        technicians.main_zone_id,
+        technicians.team,
+        technicians.status,
+        technicians.is_managed_tech,
+        technicians.active,
+        technicians.st_created_on,
+        technicians.st_modified_on,
+        technicians.full_data,
         now() as last_synced_at
     from technicians
 ),
@@ -146,10 +172,10 @@ upserted as (
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from technicians),
+    records_fetched = (select count(*) from pg_temp.technicians_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(technicians.batched_at) from technicians)
+    watermark = (select max(technicians_changed.batched_at) from pg_temp.technicians_changed)
 where run_stats.module = 'st_technicians';
 
 -- full refresh only: rows whose raw record is gone

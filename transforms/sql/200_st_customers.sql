@@ -44,42 +44,69 @@ create index if not exists customers__sdc_batched_at_idx
 insert into pg_temp.run_stats (module, raw_table, started_at)
 values ('st_customers', 'customers', clock_timestamp());
 
-with
-
-watermark as (
+-- raw customers batched since the previous run (all on a full build)
+create temp table customers_changed on commit drop as
+select
+    raw_customers.id as customer_id,
+    raw_customers._sdc_batched_at as batched_at
+from {raw_customers} as raw_customers
+where raw_customers._sdc_batched_at > (
     select run_watermarks.since
     from pg_temp.run_watermarks
     where run_watermarks.raw_table = 'customers'
-),
-
--- raw customers batched since the previous run (all on a full build)
-changed_customers as (
-    select
-        raw_customers.id as customer_id,
-        raw_customers._sdc_batched_at as batched_at
-    from {raw_customers} as raw_customers
-    where raw_customers._sdc_batched_at > (select watermark.since from watermark)
-),
+);
 
 -- customers to recompute: the changed ones, and the old and the new customer
 -- of every contact, location, job and invoice written by the files before
+-- (a small analyzed table, so that the planner sizes the joins below right)
+create temp table customers_affected on commit drop as
+select customers_changed.customer_id
+from pg_temp.customers_changed
+union
+select affected_customers.customer_id
+from pg_temp.affected_customers
+where affected_customers.customer_id is not null;
+
+analyze pg_temp.customers_changed;
+
+analyze pg_temp.customers_affected;
+
+with
+
 affected as (
-    select changed_customers.customer_id
-    from changed_customers
-    union
-    select affected_customers.customer_id
-    from pg_temp.affected_customers
-    where affected_customers.customer_id is not null
+    select customers_affected.customer_id
+    from pg_temp.customers_affected
 ),
 
--- import: the raw records of the affected customers (materialized, so the
--- record is built once per row, not once per field read from it)
-customers as materialized (
+-- import: the raw records of the affected customers, typed columns cast and
+-- renamed once; full_data is the raw record: every raw column but the
+-- loader's _sdc_* ones
+customers as (
     select
         raw_customers.id as st_id,
-        to_jsonb(raw_customers) - {sdc_columns} as record
+        {raw_customers.name}::text as name,
+        {raw_customers.firstName}::text as first_name,
+        {raw_customers.lastName}::text as last_name,
+        {raw_customers.type}::text as type,
+        {raw_customers.address}::jsonb ->> 'street' as address_street,
+        {raw_customers.address}::jsonb ->> 'unit' as address_unit,
+        {raw_customers.address}::jsonb ->> 'city' as address_city,
+        {raw_customers.address}::jsonb ->> 'state' as address_state,
+        {raw_customers.address}::jsonb ->> 'zip' as address_zip,
+        {raw_customers.address}::jsonb ->> 'country' as address_country,
+        {raw_customers.active}::boolean as is_active,
+        {raw_customers.doNotMail}::boolean as do_not_mail,
+        {raw_customers.doNotService}::boolean as do_not_service,
+        {raw_customers.mergedToId}::bigint as merged_to_id,
+        {raw_customers.balance}::numeric(14, 2) as balance,
+        {raw_customers.taxExempt}::boolean as tax_exempt,
+        {raw_customers.nationalAccount}::boolean as national_account,
+        {raw_customers.createdOn}::timestamptz as st_created_on,
+        {raw_customers.modifiedOn}::timestamptz as st_modified_on,
+        to_jsonb(customers_record) as full_data
     from {raw_customers} as raw_customers
     inner join affected on affected.customer_id = raw_customers.id
+    cross join lateral (select {raw_customers.*}) as customers_record
 ),
 
 -- import: contacts, locations, jobs, invoices of the affected customers
@@ -226,55 +253,29 @@ paid_invoices_by_customer as (
     group by invoices.customer_id
 ),
 
-customers_renamed as (
-    select
-        customers.st_id,
-        customers.record ->> 'name' as name,
-        customers.record ->> 'firstName' as first_name,
-        customers.record ->> 'lastName' as last_name,
-        customers.record ->> 'type' as type,
-        customers.record -> 'address' ->> 'street' as address_street,
-        customers.record -> 'address' ->> 'unit' as address_unit,
-        customers.record -> 'address' ->> 'city' as address_city,
-        customers.record -> 'address' ->> 'state' as address_state,
-        customers.record -> 'address' ->> 'zip' as address_zip,
-        customers.record -> 'address' ->> 'country' as address_country,
-        (customers.record ->> 'active')::boolean as is_active,
-        (customers.record ->> 'doNotMail')::boolean as do_not_mail,
-        (customers.record ->> 'doNotService')::boolean as do_not_service,
-        (customers.record ->> 'mergedToId')::bigint as merged_to_id,
-        (customers.record ->> 'balance')::numeric(14, 2) as balance,
-        (customers.record ->> 'taxExempt')::boolean as tax_exempt,
-        (customers.record ->> 'nationalAccount')::boolean as national_account,
-        (customers.record ->> 'createdOn')::timestamptz as st_created_on,
-        (customers.record ->> 'modifiedOn')::timestamptz as st_modified_on,
-        customers.record as full_data
-    from customers
-),
-
 staged as (
     select
         {tenant_id}::bigint as tenant_id,
-        customers_renamed.st_id,
+        customers.st_id,
         -- SPEC st_customers.name: name; if empty, "first last"; if still
         -- empty, Customer <id>
         coalesce(
-            nullif(btrim(customers_renamed.name), ''),
+            nullif(btrim(customers.name), ''),
             nullif(
                 concat_ws(
                     ' ',
-                    nullif(btrim(customers_renamed.first_name), ''),
-                    nullif(btrim(customers_renamed.last_name), '')
+                    nullif(btrim(customers.first_name), ''),
+                    nullif(btrim(customers.last_name), '')
                 ),
                 ''
             ),
-            'Customer ' || customers_renamed.st_id
+            'Customer ' || customers.st_id
         ) as name,
         -- SPEC st_customers.first_name / last_name: from the record, else null
-        customers_renamed.first_name,
-        customers_renamed.last_name,
+        customers.first_name,
+        customers.last_name,
         -- SPEC st_customers.type: default Residential
-        coalesce(nullif(btrim(customers_renamed.type), ''), 'Residential') as type,
+        coalesce(nullif(btrim(customers.type), ''), 'Residential') as type,
         primary_contacts.email,
         primary_contacts.phone,
         primary_locations.location_id,
@@ -282,23 +283,23 @@ staged as (
         -- without a location, from the customer's own address
         case
             when primary_locations.location_id is not null then primary_locations.address_line1
-            else customers_renamed.address_street
+            else customers.address_street
         end as address_line1,
         case
             when primary_locations.location_id is not null then primary_locations.address_line2
-            else customers_renamed.address_unit
+            else customers.address_unit
         end as address_line2,
         case
             when primary_locations.location_id is not null then primary_locations.city
-            else customers_renamed.address_city
+            else customers.address_city
         end as city,
         case
             when primary_locations.location_id is not null then primary_locations.state
-            else customers_renamed.address_state
+            else customers.address_state
         end as state,
         case
             when primary_locations.location_id is not null then primary_locations.postal_code
-            else customers_renamed.address_zip
+            else customers.address_zip
         end as postal_code,
         -- SPEC st_customers.country: defaults to USA when empty
         coalesce(
@@ -307,24 +308,24 @@ staged as (
                     case
                         when primary_locations.location_id is not null
                             then primary_locations.country
-                        else customers_renamed.address_country
+                        else customers.address_country
                     end
                 ),
                 ''
             ),
             'USA'
         ) as country,
-        customers_renamed.is_active as active,
-        customers_renamed.do_not_mail,
-        customers_renamed.do_not_service,
+        customers.is_active as active,
+        customers.do_not_mail,
+        customers.do_not_service,
         -- SPEC st_customers.merged_to_id: mergedToId
-        customers_renamed.merged_to_id,
-        customers_renamed.balance,
-        customers_renamed.tax_exempt,
-        customers_renamed.national_account,
-        customers_renamed.st_created_on,
-        customers_renamed.st_modified_on,
-        customers_renamed.full_data,
+        customers.merged_to_id,
+        customers.balance,
+        customers.tax_exempt,
+        customers.national_account,
+        customers.st_created_on,
+        customers.st_modified_on,
+        customers.full_data,
         now() as last_synced_at,
         -- SPEC st_customers aggregates: every customer gets them, zeros / null
         -- when it has no jobs or paid invoices
@@ -333,12 +334,12 @@ staged as (
         coalesce(paid_invoices_by_customer.lifetime_value, 0) as lifetime_value,
         jobs_by_customer.last_job_date,
         now() as aggregates_updated_at
-    from customers_renamed
-    left join primary_contacts on primary_contacts.customer_id = customers_renamed.st_id
-    left join primary_locations on primary_locations.customer_id = customers_renamed.st_id
-    left join jobs_by_customer on jobs_by_customer.customer_id = customers_renamed.st_id
+    from customers
+    left join primary_contacts on primary_contacts.customer_id = customers.st_id
+    left join primary_locations on primary_locations.customer_id = customers.st_id
+    left join jobs_by_customer on jobs_by_customer.customer_id = customers.st_id
     left join paid_invoices_by_customer
-        on paid_invoices_by_customer.customer_id = customers_renamed.st_id
+        on paid_invoices_by_customer.customer_id = customers.st_id
 ),
 
 upserted as (
@@ -461,10 +462,10 @@ upserted as (
 )
 
 update pg_temp.run_stats set
-    records_fetched = (select count(*) from changed_customers),
+    records_fetched = (select count(*) from pg_temp.customers_changed),
     records_created = (select count(*) from upserted where upserted.is_created),
     records_updated = (select count(*) from upserted where not upserted.is_created),
-    watermark = (select max(changed_customers.batched_at) from changed_customers)
+    watermark = (select max(customers_changed.batched_at) from pg_temp.customers_changed)
 where run_stats.module = 'st_customers';
 
 -- full refresh only: rows whose raw record is gone
