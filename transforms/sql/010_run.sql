@@ -6,6 +6,13 @@ select pg_advisory_xact_lock(hashtextextended('servicetitan-transforms:' || {ten
 -- all timestamps are UTC: raw date-times without an offset are read as UTC
 set local time zone 'UTC';
 
+-- the sorts and hashes of a full build fit in memory instead of spilling
+set local work_mem = '64MB';
+
+-- the st_* tables are derived and rebuildable, and the run is one transaction
+-- (all or nothing), so the commit need not wait for its WAL flush
+set local synchronous_commit = off;
+
 create temp table run_params on commit drop as
 select
     {tenant_id}::bigint as tenant_id,
