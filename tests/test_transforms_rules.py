@@ -438,3 +438,27 @@ def test_sync_log_records_the_first_build(built: str) -> None:
     assert by_module["st_customers"]["records_updated"] == 0
     assert all(row["duration_ms"] >= 0 and row["completed_at"] >= row["started_at"]
                for row in log)
+
+
+def test_full_data_equals_the_raw_row_without_loader_columns_in_every_table(built: str) -> None:
+    raw_tables = {"st_customers": "customers", "st_customer_contacts": "customer_contacts",
+                  "st_locations": "locations", "st_jobs": "jobs", "st_invoices": "invoices",
+                  "st_appointments": "appointments", "st_estimates": "estimates",
+                  "st_technicians": "technicians"}
+    for table, raw in raw_tables.items():
+        rows = query(
+            built,
+            f"""
+            select count(*) as n,
+                count(*) filter (
+                    where st.full_data is distinct from to_jsonb(r) - array[
+                        '_sdc_extracted_at', '_sdc_received_at', '_sdc_batched_at',
+                        '_sdc_deleted_at', '_sdc_sequence', '_sdc_table_version',
+                        '_sdc_sync_started_at']
+                ) as differing
+            from tap_servicetitan.{raw} as r
+            left join public.{table} as st on st.st_id = r.id
+            """,
+        )
+        assert rows[0]["n"] > 0, table
+        assert rows[0]["differing"] == 0, table
