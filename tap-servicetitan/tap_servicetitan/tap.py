@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 
 from singer_sdk import Tap
@@ -17,7 +18,8 @@ class TapServiceTitan(Tap):
     """Singer tap for the ServiceTitan REST API (export feeds)."""
 
     name = "tap-servicetitan"
-    config_jsonschema = CONFIG_SCHEMA
+    # a copy: singer-sdk adds its built-in settings (stream_maps, ...) to this dict
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     #: singer-sdk's msgspec encoder: same Singer messages, less CPU per record.
     message_writer_class = MsgSpecWriter
 
