@@ -31,8 +31,11 @@ demo: plugins
 lint: venv
 	$(BIN)/ruff check .
 
-bench: venv
+# Benchmarks print figures (no pass/fail): tap alone, transforms alone, the whole pipeline.
+bench: plugins
 	$(BIN)/python bench/bench_tap.py
+	$(BIN)/python bench/bench_transforms.py
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
 	rm -rf $(VENV) .meltano
