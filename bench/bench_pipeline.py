@@ -21,23 +21,15 @@ from pathlib import Path
 
 import psycopg
 
+from tap_servicetitan.streams import ALL_STREAMS
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BIN, SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "st_bench_pipeline"
-RAW_TABLES = (
-    "customers",
-    "customer_contacts",
-    "locations",
-    "location_contacts",
-    "jobs",
-    "appointments",
-    "invoices",
-    "estimates",
-    "technicians",
-)
+RAW_TABLES = tuple(stream.name for stream in ALL_STREAMS)
 
 
 def recreate_database() -> None:
