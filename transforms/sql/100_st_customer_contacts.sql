@@ -17,6 +17,9 @@ create table if not exists {target}.st_customer_contacts (
     primary key (tenant_id, st_id)
 );
 
+create index if not exists st_customer_contacts_customer_id_idx
+    on {target}.st_customer_contacts (tenant_id, customer_id);
+
 create index if not exists customer_contacts__sdc_batched_at_idx
     on {raw_customer_contacts} (_sdc_batched_at);
 
@@ -183,11 +186,6 @@ update pg_temp.run_stats set
     records_updated = (select count(*) from upserted where not upserted.is_created),
     watermark = (select max(contacts_changed.batched_at) from pg_temp.contacts_changed)
 where run_stats.module = 'st_customer_contacts';
-
--- secondary indexes after the first build's bulk insert: built once from the
--- filled table instead of entry by entry (on later runs they exist already)
-create index if not exists st_customer_contacts_customer_id_idx
-    on {target}.st_customer_contacts (tenant_id, customer_id);
 
 -- full refresh only: rows whose raw record is gone
 with

@@ -26,6 +26,9 @@ create table if not exists {target}.st_locations (
     primary key (tenant_id, st_id)
 );
 
+create index if not exists st_locations_customer_id_idx
+    on {target}.st_locations (tenant_id, customer_id);
+
 create index if not exists locations__sdc_batched_at_idx
     on {raw_locations} (_sdc_batched_at);
 
@@ -209,11 +212,6 @@ update pg_temp.run_stats set
     records_updated = (select count(*) from upserted where not upserted.is_created),
     watermark = (select max(locations_changed.batched_at) from pg_temp.locations_changed)
 where run_stats.module = 'st_locations';
-
--- secondary indexes after the first build's bulk insert: built once from the
--- filled table instead of entry by entry (on later runs they exist already)
-create index if not exists st_locations_customer_id_idx
-    on {target}.st_locations (tenant_id, customer_id);
 
 -- full refresh only: rows whose raw record is gone
 with

@@ -28,6 +28,9 @@ create table if not exists {target}.st_jobs (
     primary key (tenant_id, st_id)
 );
 
+create index if not exists st_jobs_customer_id_idx
+    on {target}.st_jobs (tenant_id, customer_id);
+
 create index if not exists jobs__sdc_batched_at_idx
     on {raw_jobs} (_sdc_batched_at);
 
@@ -224,11 +227,6 @@ update pg_temp.run_stats set
     records_updated = (select count(*) from upserted where not upserted.is_created),
     watermark = (select max(jobs_changed.batched_at) from pg_temp.jobs_changed)
 where run_stats.module = 'st_jobs';
-
--- secondary indexes after the first build's bulk insert: built once from the
--- filled table instead of entry by entry (on later runs they exist already)
-create index if not exists st_jobs_customer_id_idx
-    on {target}.st_jobs (tenant_id, customer_id);
 
 -- full refresh only: rows whose raw record is gone
 with

@@ -35,6 +35,12 @@ create table if not exists {target}.st_invoices (
     primary key (tenant_id, st_id)
 );
 
+create index if not exists st_invoices_customer_id_idx
+    on {target}.st_invoices (tenant_id, customer_id);
+
+create index if not exists st_invoices_job_id_idx
+    on {target}.st_invoices (tenant_id, job_id);
+
 create index if not exists invoices__sdc_batched_at_idx
     on {raw_invoices} (_sdc_batched_at);
 
@@ -269,14 +275,6 @@ update pg_temp.run_stats set
     records_updated = (select count(*) from upserted where not upserted.is_created),
     watermark = (select max(invoices_changed.batched_at) from pg_temp.invoices_changed)
 where run_stats.module = 'st_invoices';
-
--- secondary indexes after the first build's bulk insert: built once from the
--- filled table instead of entry by entry (on later runs they exist already)
-create index if not exists st_invoices_customer_id_idx
-    on {target}.st_invoices (tenant_id, customer_id);
-
-create index if not exists st_invoices_job_id_idx
-    on {target}.st_invoices (tenant_id, job_id);
 
 -- full refresh only: rows whose raw record is gone
 with

@@ -22,6 +22,9 @@ create table if not exists {target}.st_appointments (
     primary key (tenant_id, st_id)
 );
 
+create index if not exists st_appointments_job_id_idx
+    on {target}.st_appointments (tenant_id, job_id);
+
 create index if not exists appointments__sdc_batched_at_idx
     on {raw_appointments} (_sdc_batched_at);
 
@@ -165,11 +168,6 @@ update pg_temp.run_stats set
     records_updated = (select count(*) from upserted where not upserted.is_created),
     watermark = (select max(appointments_changed.batched_at) from pg_temp.appointments_changed)
 where run_stats.module = 'st_appointments';
-
--- secondary indexes after the first build's bulk insert: built once from the
--- filled table instead of entry by entry (on later runs they exist already)
-create index if not exists st_appointments_job_id_idx
-    on {target}.st_appointments (tenant_id, job_id);
 
 -- full refresh only: rows whose raw record is gone
 with

@@ -28,6 +28,9 @@ create table if not exists {target}.st_estimates (
     primary key (tenant_id, st_id)
 );
 
+create index if not exists st_estimates_job_id_idx
+    on {target}.st_estimates (tenant_id, job_id);
+
 create index if not exists estimates__sdc_batched_at_idx
     on {raw_estimates} (_sdc_batched_at);
 
@@ -201,11 +204,6 @@ update pg_temp.run_stats set
     records_updated = (select count(*) from upserted where not upserted.is_created),
     watermark = (select max(estimates_changed.batched_at) from pg_temp.estimates_changed)
 where run_stats.module = 'st_estimates';
-
--- secondary indexes after the first build's bulk insert: built once from the
--- filled table instead of entry by entry (on later runs they exist already)
-create index if not exists st_estimates_job_id_idx
-    on {target}.st_estimates (tenant_id, job_id);
 
 -- full refresh only: rows whose raw record is gone
 with
