@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml */pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./transforms -e '.[dev]'
 	touch $(STAMP)
 
 plugins: venv
@@ -21,15 +21,17 @@ plugins: venv
 
 test: plugins
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# make demo DEMO_ARGS="--customers 20000"   (see: .venv/bin/python -m tap_servicetitan.demo --help)
+# make demo DEMO_ARGS="--customers 20000"   (see: .venv/bin/servicetitan-demo --help)
 DEMO_ARGS ?=
 demo: plugins
-	$(BIN)/python -m tap_servicetitan.demo $(DEMO_ARGS)
+	$(BIN)/servicetitan-demo $(DEMO_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Benchmarks print figures (no pass/fail): tap alone, transforms alone, the whole pipeline.
 bench: plugins

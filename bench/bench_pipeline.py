@@ -21,12 +21,10 @@ from pathlib import Path
 
 import psycopg
 
+from servicetitan_sandbox.process import SandboxProcess
 from tap_servicetitan.streams import ALL_STREAMS
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import BIN, SandboxProcess
-
+BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "st_bench_pipeline"
 RAW_TABLES = tuple(stream.name for stream in ALL_STREAMS)

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from helpers import discover
+from servicetitan_devtools.tap_runner import discover
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "catalog.json"
 CONFIG = {"client_id": "x", "client_secret": "x", "st_app_key": "x", "tenant_id": "1"}

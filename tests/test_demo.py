@@ -16,15 +16,24 @@ import psutil
 import psycopg
 import pytest
 
-from conftest import PG_HOST, PG_PORT, PG_USER
+from tests.support.database import PG_HOST, PG_PORT, PG_USER
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CUSTOMERS = 137  # an unusual size, so the sandbox's command line is recognisably the demo's
-ST_TABLES = ("st_customers", "st_locations", "st_jobs", "st_invoices", "st_appointments",
-             "st_estimates", "st_technicians", "st_customer_contacts", "st_sync_log")
+ST_TABLES = (
+    "st_customers",
+    "st_locations",
+    "st_jobs",
+    "st_invoices",
+    "st_appointments",
+    "st_estimates",
+    "st_technicians",
+    "st_customer_contacts",
+    "st_sync_log",
+)
 DEMO_STATE_ID = "sandbox:tap-servicetitan-to-target-postgres:demo"
 
 
@@ -32,28 +41,44 @@ DEMO_STATE_ID = "sandbox:tap-servicetitan-to-target-postgres:demo"
 def demo_env(tmp_path):
     name = f"st_demo_{uuid.uuid4().hex[:10]}"
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("TAP_", "TARGET_", "MELTANO_", "SERVICETITAN_", "PG"))
     }
-    env.update({
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "SERVICETITAN_DEMO_DIR": str(tmp_path / "demo"),
-        "PGHOST": PG_HOST,
-        "PGPORT": str(PG_PORT),
-        "PGUSER": PG_USER,
-    })
+    env.update(
+        {
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "SERVICETITAN_DEMO_DIR": str(tmp_path / "demo"),
+            "PGHOST": PG_HOST,
+            "PGPORT": str(PG_PORT),
+            "PGUSER": PG_USER,
+        }
+    )
     yield name, env
-    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres",
-                         autocommit=True) as admin:
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
+    ) as admin:
         admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def run_demo(env: dict, database: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "tap_servicetitan.demo", "--customers", str(CUSTOMERS),
-         "--database", database, "--postgres", "local"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            str(Path(sys.executable).parent / "servicetitan-demo"),
+            "--customers",
+            str(CUSTOMERS),
+            "--database",
+            database,
+            "--postgres",
+            "local",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
@@ -73,8 +98,9 @@ def assert_sandbox_gone(output: str) -> None:
         probe.settimeout(1)
         assert probe.connect_ex(("127.0.0.1", port)) != 0, f"sandbox still listening on {port}"
     leftovers = [
-        proc.pid for proc in psutil.process_iter(["cmdline"])
-        if "tap_servicetitan.sandbox.cli" in (proc.info["cmdline"] or [])
+        proc.pid
+        for proc in psutil.process_iter(["cmdline"])
+        if "servicetitan_sandbox" in (proc.info["cmdline"] or [])
         and str(CUSTOMERS) in (proc.info["cmdline"] or [])
     ]
     assert not leftovers, f"sandbox processes left behind: {leftovers}"
@@ -99,8 +125,7 @@ def test_demo_full_then_incremental(demo_env) -> None:
     second = run_demo(env, database)
     assert "Incremental run #2: only what changed since the last run" in second
     extracted = {
-        int(m[1].replace(",", ""))
-        for m in re.finditer(r"(\d[\d,]*) records extracted", second)
+        int(m[1].replace(",", "")) for m in re.finditer(r"(\d[\d,]*) records extracted", second)
     }
     full = {int(m[1].replace(",", "")) for m in re.finditer(r"(\d[\d,]*) records extracted", first)}
     assert extracted and full and max(extracted) < min(full) / 5
@@ -119,13 +144,23 @@ def test_demo_full_then_incremental(demo_env) -> None:
     }
     invoked = subprocess.run(
         [str(BIN / "meltano"), "invoke", "servicetitan-transforms:full-refresh"],
-        cwd=ROOT, env=meltano_env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        env=meltano_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert invoked.returncode == 0, invoked.stderr[-3000:]
     assert re.search(r"st_customers\s+full", invoked.stdout + invoked.stderr)
     state = subprocess.run(
         [str(BIN / "meltano"), "state", "get", DEMO_STATE_ID],
-        cwd=ROOT, env=meltano_env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=meltano_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert state.returncode == 0, state.stderr[-2000:]
     assert "continue_from" in state.stdout

@@ -7,8 +7,6 @@ import math
 from tap_servicetitan.client import ListStream
 from tap_servicetitan.tap import TapServiceTitan
 
-from conftest import tap_config
-
 
 class ActiveCustomersList(ListStream):
     """Declared like a real stream: a module, a name and a path."""
@@ -20,7 +18,7 @@ class ActiveCustomersList(ListStream):
 
 
 def test_list_stream_pages_until_has_more_is_false(fresh_sandbox) -> None:
-    tap = TapServiceTitan(config=tap_config(fresh_sandbox))
+    tap = TapServiceTitan(config=fresh_sandbox.tap_config())
     stream = ActiveCustomersList(tap=tap)
     ids = [record["id"] for record in stream.get_records(None)]
     active = {r["id"] for r in fresh_sandbox.dataset.records("customers") if r["active"]}

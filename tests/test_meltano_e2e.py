@@ -8,11 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from tap_servicetitan.sandbox import SandboxServer
+from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.streams import ALL_STREAMS
-
-from meltano_helpers import MeltanoProject
-from oracle import expected_customers, timestamp
+from tests.support.meltano_project import MeltanoProject
+from tests.support.oracle import expected_customers, timestamp
 
 pytestmark = pytest.mark.e2e
 

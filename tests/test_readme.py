@@ -21,7 +21,7 @@ import psycopg
 import pytest
 import yaml
 
-from tap_servicetitan.sandbox import SandboxServer
+from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.settings import CONFIG_SCHEMA
 from tap_servicetitan.streams import ALL_STREAMS
 
@@ -34,7 +34,7 @@ PIPELINE = "tap-servicetitan target-postgres servicetitan-transforms:run"
 
 # Commands this module runs (normalized: no ".venv/bin/" prefix) -> the test that runs them.
 RUN_HERE = {
-    "python -m tap_servicetitan.demo --help": "test_cheap_command",
+    "servicetitan-demo --help": "test_cheap_command",
     "cp .env.example .env": "test_cheap_command",
     "servicetitan-transforms --help": "test_cheap_command",
     "servicetitan-transforms run --help": "test_cheap_command",
@@ -56,7 +56,7 @@ RUN_HERE = {
     "--latency 0.05": "test_sandbox_commands",
     "curl -s http://127.0.0.1:8765/_sandbox/health": "test_sandbox_commands",
     "curl -s -X POST http://127.0.0.1:8765/_sandbox/mutate -d "
-    "'{\"fraction\": 0.01, \"seed\": 1}'": "test_sandbox_commands",
+    '\'{"fraction": 0.01, "seed": 1}\'': "test_sandbox_commands",
     "curl -s http://127.0.0.1:8765/_sandbox/stats": "test_sandbox_commands",
     "meltano run tap-servicetitan--acme target-postgres--acme "
     "servicetitan-transforms--acme:run": "test_multi_tenant_command",
@@ -66,18 +66,26 @@ RUN_HERE = {
 # Commands run elsewhere -> (file that runs them, text in that file that shows it).
 # `make ...` commands are also dry-run here (make -n) so their targets exist.
 ELSEWHERE = {
-    "make demo": ("tests/test_demo.py", "tap_servicetitan.demo"),
-    'make demo DEMO_ARGS="--customers 20000 --database servicetitan_big"':
-        ("tests/test_demo.py", '"--customers"'),
-    "meltano invoke servicetitan-transforms:full-refresh":
-        ("tests/test_demo.py", "servicetitan-transforms:full-refresh"),
+    "make demo": ("tests/test_demo.py", "servicetitan-demo"),
+    'make demo DEMO_ARGS="--customers 20000 --database servicetitan_big"': (
+        "tests/test_demo.py",
+        '"--customers"',
+    ),
+    "meltano invoke servicetitan-transforms:full-refresh": (
+        "tests/test_demo.py",
+        "servicetitan-transforms:full-refresh",
+    ),
     "make test": (".ci/run", "make test"),
     ".ci/run": (".ci/run", "make test"),  # the CI entry point itself
     f"meltano run {PIPELINE}": ("tests/meltano_helpers.py", '"servicetitan-transforms:run"'),
-    f"meltano --environment prod run {PIPELINE}":
-        ("tests/meltano_helpers.py", '"servicetitan-transforms:run"'),
-    f"meltano run --full-refresh {PIPELINE}":
-        ("tests/test_meltano_e2e.py", 'project.run("--full-refresh")'),
+    f"meltano --environment prod run {PIPELINE}": (
+        "tests/meltano_helpers.py",
+        '"servicetitan-transforms:run"',
+    ),
+    f"meltano run --full-refresh {PIPELINE}": (
+        "tests/test_meltano_e2e.py",
+        'project.run("--full-refresh")',
+    ),
     f"meltano run --force {PIPELINE}": ("tests/test_meltano_e2e.py", 'project.run("--force")'),
     "make lint": ("Makefile", "$(BIN)/ruff check ."),  # the same ruff run make test does
     'pytest -m "not e2e"': ("Makefile", "$(BIN)/pytest"),  # subsets of make test
@@ -123,7 +131,8 @@ def readme_commands() -> list[str]:
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment without the caller's project settings, with a private Meltano database."""
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("TAP_", "TARGET_", "MELTANO_", "SERVICETITAN_"))
     }
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -133,13 +142,20 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def shell(command: str, *, cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+def shell(
+    command: str, *, cwd: Path, env: dict, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run a README command line as written (with the venv's bin first on PATH)."""
     if command.startswith("python "):
-        command = f"{sys.executable} {command[len('python '):]}"
+        command = f"{sys.executable} {command[len('python ') :]}"
     return subprocess.run(
-        ["bash", "-c", f"set -o pipefail; {command}"], cwd=cwd, env=env,
-        capture_output=True, text=True, timeout=timeout, check=False,
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -180,12 +196,16 @@ def test_make_targets_exist() -> None:
     assert "make test" in make_commands
     for command in make_commands:
         result = subprocess.run(
-            ["bash", "-c", command.replace("make ", "make -n ", 1)], cwd=ROOT,
-            capture_output=True, text=True, timeout=60, check=False,
+            ["bash", "-c", command.replace("make ", "make -n ", 1)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert result.returncode == 0, f"{command}: {result.stderr}"
         if "DEMO_ARGS" in command:
-            assert "-m tap_servicetitan.demo --customers 20000" in result.stdout
+            assert "servicetitan-demo --customers 20000" in result.stdout
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.rstrip().endswith("make test")
 
@@ -230,7 +250,12 @@ def test_state_commands(tmp_path) -> None:
     state = {"singer_state": {"bookmarks": {"customers": {"continue_from": "readme-token"}}}}
     seeded = subprocess.run(
         [str(BIN / "meltano"), "state", "set", "--force", STATE_ID, json.dumps(state)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert seeded.returncode == 0, seeded.stderr[-2000:]
     listed, got, cleared = (
@@ -264,8 +289,15 @@ def test_singer_commands(readme_sandbox, database, tmp_path) -> None:
     (tmp_path / "state.json").write_text("{}", encoding="utf-8")
     (target_block,) = [b for b in code_blocks({"json"}) if '"default_target_schema"' in b]
     target = json.loads(target_block)
-    target.update({"host": database["host"], "port": database["port"], "user": database["user"],
-                   "database": database["dbname"], "default_target_schema": "readme_raw"})
+    target.update(
+        {
+            "host": database["host"],
+            "port": database["port"],
+            "user": database["user"],
+            "database": database["dbname"],
+            "default_target_schema": "readme_raw",
+        }
+    )
     (tmp_path / "target.json").write_text(json.dumps(target), encoding="utf-8")
     env = clean_env(tmp_path)
     for command in commands_for("test_singer_commands"):
@@ -277,8 +309,11 @@ def test_singer_commands(readme_sandbox, database, tmp_path) -> None:
     messages = [json.loads(line) for line in (tmp_path / "messages.jsonl").open()]
     records = [m for m in messages if m["type"] == "RECORD"]
     assert {m["stream"] for m in records} == {s.name for s in ALL_STREAMS} - {"technicians"}
-    emails = [m["record"]["value"] for m in records
-              if m["stream"] == "customer_contacts" and m["record"]["type"] == "Email"]
+    emails = [
+        m["record"]["value"]
+        for m in records
+        if m["stream"] == "customer_contacts" and m["record"]["type"] == "Email"
+    ]
     assert emails and all(re.fullmatch(r"[0-9a-f]{32}", e) for e in emails)  # the stream map
     assert any(m["type"] == "STATE" for m in messages)
     new_state = (tmp_path / "new-state.json").read_text(encoding="utf-8").strip().splitlines()
@@ -295,8 +330,11 @@ def test_sandbox_commands(tmp_path) -> None:
     for index, command in enumerate(servers):
         argv = command.replace("--port 8765", "--port 0").split()
         process = subprocess.Popen(
-            [str(BIN / argv[0]), *argv[1:]], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [str(BIN / argv[0]), *argv[1:]],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             line = process.stdout.readline()
@@ -306,8 +344,9 @@ def test_sandbox_commands(tmp_path) -> None:
                 continue
             outputs = {}
             for curl in curls:
-                result = shell(curl.replace(":8765", f":{port[1]}"), cwd=tmp_path, env=env,
-                               timeout=120)
+                result = shell(
+                    curl.replace(":8765", f":{port[1]}"), cwd=tmp_path, env=env, timeout=120
+                )
                 assert result.returncode == 0, f"{curl}: {result.stderr}"
                 outputs[curl.split("/_sandbox/")[1].split()[0]] = json.loads(result.stdout)
             assert outputs["health"]["status"] == "ok"
@@ -325,8 +364,9 @@ def test_multi_tenant_command(sandbox, database, tmp_path) -> None:
     """The README's inherit_from plugins, merged into a copy of the project, run for real."""
     (plugins_block,) = [b for b in code_blocks({"yaml"}) if "inherit_from" in b]
     project = tmp_path / "project"
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in tracked:
         if (ROOT / name).is_file():
             (project / name).parent.mkdir(parents=True, exist_ok=True)
@@ -377,7 +417,7 @@ def table_rows(heading: str) -> list[str]:
     """The table lines of the README section under ``heading`` (up to the next heading)."""
     text = readme_text()
     start = text.index(f"\n{heading}\n")
-    following = re.search(r"\n#{1,4} ", text[start + len(heading) + 2:])
+    following = re.search(r"\n#{1,4} ", text[start + len(heading) + 2 :])
     end = start + len(heading) + 2 + following.start() if following else len(text)
     return [line for line in text[start:end].splitlines() if line.startswith("|")]
 

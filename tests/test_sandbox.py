@@ -13,8 +13,8 @@ from datetime import datetime
 import pytest
 import requests
 
-from tap_servicetitan.sandbox import SandboxServer
-from tap_servicetitan.sandbox.dataset import STREAMS, Dataset, parse_iso_ms
+from servicetitan_sandbox import SandboxServer
+from servicetitan_sandbox.dataset import STREAMS, Dataset, parse_iso_ms
 
 EXPORT_PATHS = {
     "customers": "crm/export/customers",
@@ -49,9 +49,15 @@ def api(srv: SandboxServer, module_resource: str, tenant: int | None = None) -> 
 
 
 def token(srv: SandboxServer) -> str:
-    r = requests.post(srv.auth_url, data={"grant_type": "client_credentials",
-                                          "client_id": srv.client_id,
-                                          "client_secret": srv.client_secret}, timeout=10)
+    r = requests.post(
+        srv.auth_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": srv.client_id,
+            "client_secret": srv.client_secret,
+        },
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -83,17 +89,29 @@ def export_all(s: requests.Session, url: str, frm: str | None = None) -> tuple[l
 
 def test_token_ok_and_bad_credentials(clean):
     srv = clean
-    r = requests.post(srv.auth_url, data={"grant_type": "client_credentials",
-                                          "client_id": srv.client_id,
-                                          "client_secret": srv.client_secret}, timeout=10)
+    r = requests.post(
+        srv.auth_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": srv.client_id,
+            "client_secret": srv.client_secret,
+        },
+        timeout=10,
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
     assert body["access_token"]
-    r = requests.post(srv.auth_url, data={"grant_type": "client_credentials",
-                                          "client_id": srv.client_id,
-                                          "client_secret": "wrong"}, timeout=10)
+    r = requests.post(
+        srv.auth_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": srv.client_id,
+            "client_secret": "wrong",
+        },
+        timeout=10,
+    )
     assert r.status_code == 400
     assert r.json() == {"error": "invalid_client"}
     assert srv.counters["token"] == 2
@@ -105,11 +123,13 @@ def test_401_without_token_bad_token_and_bad_app_key(clean):
     r = requests.get(url, headers={"ST-App-Key": srv.app_key}, timeout=10)
     assert r.status_code == 401
     assert r.json()["status"] == 401
-    r = requests.get(url, headers={"ST-App-Key": srv.app_key,
-                                   "Authorization": "Bearer nope"}, timeout=10)
+    r = requests.get(
+        url, headers={"ST-App-Key": srv.app_key, "Authorization": "Bearer nope"}, timeout=10
+    )
     assert r.status_code == 401
-    r = requests.get(url, headers={"ST-App-Key": "wrong",
-                                   "Authorization": f"Bearer {token(srv)}"}, timeout=10)
+    r = requests.get(
+        url, headers={"ST-App-Key": "wrong", "Authorization": f"Bearer {token(srv)}"}, timeout=10
+    )
     assert r.status_code == 401
     assert "app key" in r.json()["title"].lower()
     assert srv.counters["401"] == 3
@@ -203,8 +223,9 @@ def test_resume_token_then_mutate_returns_exactly_the_changes(clean):
     for stream, path in EXPORT_PATHS.items():
         got, _, _ = export_all(s, api(srv, path), tokens[stream])
         after = {r["id"]: r for r in srv.dataset.records(stream)}
-        changed = {i for i, r in after.items()
-                   if i not in before[stream] or r is not before[stream][i]}
+        changed = {
+            i for i, r in after.items() if i not in before[stream] or r is not before[stream][i]
+        }
         assert {r["id"] for r in got} == changed, stream
         counts = summary[stream]
         assert len(got) == counts["created"] + counts["updated"], stream
@@ -257,8 +278,9 @@ def test_list_pagination_total_and_ids(clean):
     active_ids = sorted(r["id"] for r in srv.dataset.records("customers") if r["active"])
     seen, page = [], 1
     while True:
-        body = s.get(url, params={"page": page, "pageSize": 70, "includeTotal": "true"},
-                     timeout=10).json()
+        body = s.get(
+            url, params={"page": page, "pageSize": 70, "includeTotal": "true"}, timeout=10
+        ).json()
         assert body["page"] == page
         assert body["pageSize"] == 70
         assert body["totalCount"] == len(active_ids)
@@ -276,8 +298,9 @@ def test_list_pagination_total_and_ids(clean):
     too_many = ",".join(str(i) for i in range(51))
     assert s.get(url, params={"ids": too_many}, timeout=10).status_code == 400
     assert s.get(url, params={"pageSize": 5001}, timeout=10).status_code == 400
-    later = s.get(url, params={"modifiedOnOrAfter": "2025-01-01T00:00:00Z", "pageSize": 5000},
-                  timeout=10).json()["data"]
+    later = s.get(
+        url, params={"modifiedOnOrAfter": "2025-01-01T00:00:00Z", "pageSize": 5000}, timeout=10
+    ).json()["data"]
     assert all(r["modifiedOn"] >= "2025-01-01" for r in later)
 
 
@@ -291,18 +314,25 @@ def test_list_contacts_hide_inactive(clean):
     with_inactive = [cid for cid, cs in by_customer.items() if any(not c["active"] for c in cs)]
     assert with_inactive
     cids = with_inactive[:50]
-    body = s.get(api(srv, "crm/customers/contacts"),
-                 params={"customerIds": ",".join(map(str, cids)), "pageSize": 5000},
-                 timeout=10).json()
+    body = s.get(
+        api(srv, "crm/customers/contacts"),
+        params={"customerIds": ",".join(map(str, cids)), "pageSize": 5000},
+        timeout=10,
+    ).json()
     want = sorted(c["id"] for cid in cids for c in by_customer[cid] if c["active"])
     assert sorted(r["id"] for r in body["data"]) == want
     assert all("active" not in r for r in body["data"])
     locs = [loc["id"] for loc in ds.records("locations")][:50]
-    body = s.get(api(srv, "crm/locations/contacts"),
-                 params={"locationIds": ",".join(map(str, locs)), "pageSize": 5000},
-                 timeout=10).json()
-    want = sorted(c["id"] for c in ds.records("location_contacts")
-                  if c["locationId"] in set(locs) and c["active"])
+    body = s.get(
+        api(srv, "crm/locations/contacts"),
+        params={"locationIds": ",".join(map(str, locs)), "pageSize": 5000},
+        timeout=10,
+    ).json()
+    want = sorted(
+        c["id"]
+        for c in ds.records("location_contacts")
+        if c["locationId"] in set(locs) and c["active"]
+    )
     assert sorted(r["id"] for r in body["data"]) == want
 
 
@@ -401,8 +431,11 @@ def test_same_seed_same_records():
 
 
 def _is_dt(value: str) -> bool:
-    return isinstance(value, str) and value.endswith("Z") and bool(
-        datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return (
+        isinstance(value, str)
+        and value.endswith("Z")
+        and bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    )
 
 
 def test_relationships_and_shapes(srv):
@@ -453,8 +486,9 @@ def test_relationships_and_shapes(srv):
         for r in ds.records(stream):
             assert _is_dt(r["createdOn"])
             assert _is_dt(r["modifiedOn"])
-            assert r["modifiedOn"] >= r["createdOn"][:19] or \
-                parse_iso_ms(r["modifiedOn"]) >= parse_iso_ms(r["createdOn"])
+            assert r["modifiedOn"] >= r["createdOn"][:19] or parse_iso_ms(
+                r["modifiedOn"]
+            ) >= parse_iso_ms(r["createdOn"])
 
 
 def test_messy_data_is_present(srv):
@@ -476,9 +510,20 @@ def test_messy_data_is_present(srv):
 
 def test_cli_prints_url_and_exits_cleanly_on_sigterm():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tap_servicetitan.sandbox.cli", "--port", "0",
-         "--customers", "50", "--seed", "9"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "servicetitan_sandbox",
+            "--port",
+            "0",
+            "--customers",
+            "50",
+            "--seed",
+            "9",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()

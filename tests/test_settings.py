@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from servicetitan_devtools.tap_runner import run_tap
 from tap_servicetitan.errors import ConfigurationError
 from tap_servicetitan.settings import PRODUCTION_API_URL, PRODUCTION_AUTH_URL, validate_settings
 from tap_servicetitan.tap import TapServiceTitan
-
-from conftest import tap_config
-from helpers import run_tap
 
 GOOD = {
     "client_id": "id",
@@ -56,7 +54,7 @@ def test_defaults_point_at_production_and_all_history() -> None:
     ],
 )
 def test_cli_rejects_bad_settings_before_any_request(fresh_sandbox, override, setting) -> None:
-    run = run_tap(tap_config(fresh_sandbox, **override))
+    run = run_tap(fresh_sandbox.tap_config(**override))
     assert run.returncode != 0
     assert setting in run.stderr
     assert "Traceback" not in run.stderr

@@ -6,16 +6,14 @@ import time
 
 import pytest
 
-from tap_servicetitan.sandbox import SandboxServer
-
-from conftest import tap_config
-from helpers import catalog_selecting, run_tap
+from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
+from servicetitan_sandbox import SandboxServer
 
 CUSTOMERS_ONLY = {"customers", "customer_contacts"}
 
 
 def _run(server, **overrides):
-    config = tap_config(server, **overrides)
+    config = server.tap_config(**overrides)
     return run_tap(config, catalog=catalog_selecting(config, CUSTOMERS_ONLY))
 
 
@@ -135,7 +133,7 @@ def test_unknown_tenant_names_tenant_id(fresh_sandbox) -> None:
 
 def test_missing_scope_names_the_scope() -> None:
     with SandboxServer(customers=20, seed=1, scopes={"tn.crm.customers:r"}) as server:
-        config = tap_config(server)
+        config = server.tap_config()
         run = run_tap(config, catalog=catalog_selecting(config, {"locations"}))
     assert run.returncode != 0
     assert "tn.crm.locations:r" in run.stderr
@@ -143,7 +141,7 @@ def test_missing_scope_names_the_scope() -> None:
 
 
 def test_no_secret_or_token_in_logs(fresh_sandbox) -> None:
-    config = tap_config(fresh_sandbox)
+    config = fresh_sandbox.tap_config()
     fresh_sandbox.faults.fail_next(1, status=401)
     run = _run(fresh_sandbox)
     assert run.returncode == 0, run.stderr
@@ -169,7 +167,7 @@ def test_every_module_shares_the_retry_and_token_behaviour(fresh_sandbox, stream
     fresh_sandbox.faults.fail_next(1, status=429, retry_after=1)
     fresh_sandbox.faults.fail_next(1, status=502)
     fresh_sandbox.faults.fail_next(1, status=401)
-    config = tap_config(fresh_sandbox)
+    config = fresh_sandbox.tap_config()
     run = run_tap(config, catalog=catalog_selecting(config, streams))
     assert run.returncode == 0, run.stderr
     for stream in streams:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from servicetitan_devtools.tap_runner import run_tap
 from tap_servicetitan.streams import ALL_STREAMS
-
-from conftest import tap_config
-from helpers import run_tap
 
 STREAMS = [stream.name for stream in ALL_STREAMS]
 
 
 def test_second_run_asks_once_per_stream_and_gets_nothing(fresh_sandbox) -> None:
-    config = tap_config(fresh_sandbox)
+    config = fresh_sandbox.tap_config()
     first = run_tap(config)
     assert first.returncode == 0, first.stderr
     fresh_sandbox.reset_counters()
@@ -22,7 +20,7 @@ def test_second_run_asks_once_per_stream_and_gets_nothing(fresh_sandbox) -> None
 
 
 def test_changes_arrive_even_without_their_parent(fresh_sandbox) -> None:
-    config = tap_config(fresh_sandbox)
+    config = fresh_sandbox.tap_config()
     first = run_tap(config)
     contact = fresh_sandbox.dataset.records("customer_contacts")[0]
     fresh_sandbox.dataset.update("customer_contacts", contact["id"], active=False)
@@ -48,7 +46,7 @@ def test_changes_arrive_even_without_their_parent(fresh_sandbox) -> None:
 
 def test_interrupted_run_resumes_from_the_last_page(fresh_sandbox) -> None:
     """A state cut after some pages resumes there: nothing lost, little redone."""
-    config = tap_config(fresh_sandbox)
+    config = fresh_sandbox.tap_config()
     full = run_tap(config)
     midway = next(
         s for s in full.states if "continue_from" in s.get("bookmarks", {}).get("customers", {})

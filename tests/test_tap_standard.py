@@ -6,7 +6,7 @@ import atexit
 
 from singer_sdk.testing import get_tap_test_class
 
-from tap_servicetitan.sandbox import SandboxServer
+from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.tap import TapServiceTitan
 
 # The class is built at import time, so its sandbox is too.

@@ -9,10 +9,8 @@ from importlib import resources
 import jsonschema
 import pytest
 
+from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from tap_servicetitan.streams import ALL_STREAMS
-
-from conftest import tap_config
-from helpers import catalog_selecting, run_tap
 
 STREAMS = [stream.name for stream in ALL_STREAMS]
 EXPORT_ENDPOINTS = {stream.name: f"{stream.module}/{stream.path}" for stream in ALL_STREAMS}
@@ -22,7 +20,7 @@ EXPORT_ENDPOINTS = {stream.name: f"{stream.module}/{stream.path}" for stream in 
 def full_run(sandbox):
     sandbox.faults.reset()
     sandbox.reset_counters()
-    run = run_tap(tap_config(sandbox))
+    run = run_tap(sandbox.tap_config())
     return run, sandbox.counters
 
 
@@ -110,7 +108,7 @@ def test_state_is_emitted_after_every_page(full_run, sandbox) -> None:
 
 
 def test_selected_streams_only(sandbox) -> None:
-    config = tap_config(sandbox)
+    config = sandbox.tap_config()
     sandbox.reset_counters()
     run = run_tap(config, catalog=catalog_selecting(config, {"customer_contacts"}))
     assert run.returncode == 0, run.stderr
@@ -121,7 +119,7 @@ def test_selected_streams_only(sandbox) -> None:
 def test_start_date_limits_the_first_run(sandbox) -> None:
     records = sandbox.dataset.records("customers")
     cutoff = sorted(r["modifiedOn"] for r in records)[len(records) // 2]
-    run = run_tap(tap_config(sandbox, start_date=cutoff))
+    run = run_tap(sandbox.tap_config(start_date=cutoff))
     assert run.returncode == 0, run.stderr
     expected = {r["id"] for r in records if r["modifiedOn"] >= cutoff}
     assert run.ids("customers") == expected

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from transforms_fixtures import (
+from tests.support.transforms_fixtures import (
     TIMESTAMPS,
     load_raw,
     query,
@@ -20,8 +20,13 @@ from transforms_fixtures import (
 
 def base_data() -> dict[str, list[dict]]:
     def invoice(invoice_id: int, cid: int, total: str, balance: str) -> dict:
-        return record("invoices", invoice_id, customer={"id": cid, "name": str(cid)},
-                      total=total, balance=balance)
+        return record(
+            "invoices",
+            invoice_id,
+            customer={"id": cid, "name": str(cid)},
+            total=total,
+            balance=balance,
+        )
 
     return {
         "customers": [record("customers", cid, name=f"Customer {cid}") for cid in range(1, 7)],
@@ -39,12 +44,15 @@ def base_data() -> dict[str, list[dict]]:
             record("locations", 5001, customerId=5),
         ],
         "jobs": [
-            record("jobs", 11, customerId=1, jobStatus="Completed",
-                   createdOn="2024-01-01T00:00:00Z"),
-            record("jobs", 12, customerId=1, jobStatus="Scheduled",
-                   createdOn="2024-06-01T00:00:00Z"),
-            record("jobs", 21, customerId=2, jobStatus="Completed",
-                   createdOn="2024-02-01T00:00:00Z"),
+            record(
+                "jobs", 11, customerId=1, jobStatus="Completed", createdOn="2024-01-01T00:00:00Z"
+            ),
+            record(
+                "jobs", 12, customerId=1, jobStatus="Scheduled", createdOn="2024-06-01T00:00:00Z"
+            ),
+            record(
+                "jobs", 21, customerId=2, jobStatus="Completed", createdOn="2024-02-01T00:00:00Z"
+            ),
             record("jobs", 41, customerId=4, jobStatus="Completed"),
         ],
         "invoices": [
@@ -81,8 +89,10 @@ def changes() -> dict[str, list[dict]]:
 
 def without_timestamps(tables: dict) -> dict:
     return {
-        table: {st_id: {k: v for k, v in row.items() if k not in TIMESTAMPS}
-                for st_id, row in rows.items()}
+        table: {
+            st_id: {k: v for k, v in row.items() if k not in TIMESTAMPS}
+            for st_id, row in rows.items()
+        }
         for table, rows in tables.items()
     }
 
@@ -101,8 +111,9 @@ def test_second_run_without_raw_changes_changes_nothing(database: str) -> None:
     second = run(database)
     assert snapshot(database) == before  # timestamps included
     assert {s.sync_type for s in second.values()} == {"incremental"}
-    assert {(s.records_fetched, s.records_created, s.records_updated)
-            for s in second.values()} == {(0, 0, 0)}
+    assert {(s.records_fetched, s.records_created, s.records_updated) for s in second.values()} == {
+        (0, 0, 0)
+    }
 
 
 def test_full_refresh_twice_is_idempotent(database: str) -> None:
@@ -122,9 +133,12 @@ def test_incremental_refresh_touches_only_affected_rows(database: str) -> None:
     after = snapshot(database)
 
     customers = after["st_customers"]
-    changed = {cid for cid in customers
-               if cid not in before["st_customers"]
-               or customers[cid]["last_synced_at"] != before["st_customers"][cid]["last_synced_at"]}
+    changed = {
+        cid
+        for cid in customers
+        if cid not in before["st_customers"]
+        or customers[cid]["last_synced_at"] != before["st_customers"][cid]["last_synced_at"]
+    }
     assert changed == {1, 2, 3, 5, 6, 7}
     assert customers[4] == before["st_customers"][4]
 
@@ -138,8 +152,9 @@ def test_incremental_refresh_touches_only_affected_rows(database: str) -> None:
     assert customers[3]["email"] == "c2@x.com"
     assert customers[3]["name"] == "Renamed Three"
     # aggregates of 3 did not change, so their timestamp stays
-    assert (customers[3]["aggregates_updated_at"]
-            == before["st_customers"][3]["aggregates_updated_at"])
+    assert (
+        customers[3]["aggregates_updated_at"] == before["st_customers"][3]["aggregates_updated_at"]
+    )
     previous_b = before["st_customers"][2]["aggregates_updated_at"]
     assert customers[2]["aggregates_updated_at"] > previous_b
     # location 5001 moved from 5 to 6; 5 falls back to its own address
@@ -150,13 +165,21 @@ def test_incremental_refresh_touches_only_affected_rows(database: str) -> None:
     assert (customers[7]["total_jobs"], customers[7]["name"]) == (1, "Seven")
 
     # other tables: only the changed rows were written
-    for table, ids in {"st_jobs": {12, 71}, "st_customer_contacts": {101, 301},
-                       "st_locations": {5001}, "st_invoices": {211},
-                       "st_appointments": {7001}, "st_estimates": set(),
-                       "st_technicians": set()}.items():
-        written = {st_id for st_id, row in after[table].items()
-                   if st_id not in before[table]
-                   or row["last_synced_at"] != before[table][st_id]["last_synced_at"]}
+    for table, ids in {
+        "st_jobs": {12, 71},
+        "st_customer_contacts": {101, 301},
+        "st_locations": {5001},
+        "st_invoices": {211},
+        "st_appointments": {7001},
+        "st_estimates": set(),
+        "st_technicians": set(),
+    }.items():
+        written = {
+            st_id
+            for st_id, row in after[table].items()
+            if st_id not in before[table]
+            or row["last_synced_at"] != before[table][st_id]["last_synced_at"]
+        }
         assert written == ids, table
 
     expected = {  # fetched, created, updated
@@ -169,15 +192,19 @@ def test_incremental_refresh_touches_only_affected_rows(database: str) -> None:
         "st_estimates": (0, 0, 0),
         "st_technicians": (0, 0, 0),
     }
-    got = {m: (s.records_fetched, s.records_created, s.records_updated)
-           for m, s in summaries.items()}
+    got = {
+        m: (s.records_fetched, s.records_created, s.records_updated) for m, s in summaries.items()
+    }
     assert got == expected
     log = sync_log(database)
-    last_run = {row["module"]: row for row in log[-len(expected):]}
-    assert {m: (r["records_fetched"], r["records_created"], r["records_updated"])
-            for m, r in last_run.items()} == expected
+    last_run = {row["module"]: row for row in log[-len(expected) :]}
+    assert {
+        m: (r["records_fetched"], r["records_created"], r["records_updated"])
+        for m, r in last_run.items()
+    } == expected
     assert {(r["sync_type"], r["status"]) for r in last_run.values()} == {
-        ("incremental", "completed")}
+        ("incremental", "completed")
+    }
 
 
 def test_incremental_result_equals_a_full_build(database: str) -> None:
@@ -192,11 +219,12 @@ def test_incremental_result_equals_a_full_build(database: str) -> None:
 def test_full_refresh_removes_rows_whose_raw_record_is_gone(database: str) -> None:
     with_job = query(database, "select total_jobs from public.st_customers where st_id = 4")
     assert with_job == [{"total_jobs": 1}]
-    query(database, 'delete from tap_servicetitan.jobs where id = 41 returning id')
+    query(database, "delete from tap_servicetitan.jobs where id = 41 returning id")
     incremental = run(database)
     assert incremental["st_jobs"].records_deleted == 0  # not visible incrementally
     summaries = run(database, full_refresh=True)
     assert summaries["st_jobs"].records_deleted == 1
     assert query(database, "select st_id from public.st_jobs where st_id = 41") == []
     assert query(database, "select total_jobs from public.st_customers where st_id = 4") == [
-        {"total_jobs": 0}]
+        {"total_jobs": 0}
+    ]

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from transforms_fixtures import (
+from tests.support.transforms_fixtures import (
     ST_TABLES,
     TENANT_ID,
     load_raw,
@@ -44,20 +44,39 @@ def location(location_id: int, cid: int, active: bool = True, **address: object)
     return base
 
 
-def job(job_id: int, cid: int, status: str = "Completed", active: bool = True,
-        created: str = "2024-01-01T00:00:00Z") -> dict:
+def job(
+    job_id: int,
+    cid: int,
+    status: str = "Completed",
+    active: bool = True,
+    created: str = "2024-01-01T00:00:00Z",
+) -> dict:
     return record(
-        "jobs", job_id, customerId=cid, locationId=1, jobStatus=status, active=active,
+        "jobs",
+        job_id,
+        customerId=cid,
+        locationId=1,
+        jobStatus=status,
+        active=active,
         createdOn=created,
     )
 
 
-def invoice(invoice_id: int, cid: int | None, total: object, balance: object,
-            active: bool = True, job_id: int | None = None) -> dict:
+def invoice(
+    invoice_id: int,
+    cid: int | None,
+    total: object,
+    balance: object,
+    active: bool = True,
+    job_id: int | None = None,
+) -> dict:
     return record(
-        "invoices", invoice_id,
+        "invoices",
+        invoice_id,
         customer=None if cid is None else {"id": cid, "name": f"C{cid}"},
-        total=total, balance=balance, active=active,
+        total=total,
+        balance=balance,
+        active=active,
         job=None if job_id is None else {"id": job_id, "number": str(job_id), "type": "Service"},
         location={"id": 1, "name": "Home"},
     )
@@ -70,8 +89,10 @@ PHONES = {
     113: ("123-4567", "123-4567"),  # 7 digits
     114: ("555-123-4567 x89", "555-123-4567 x89"),  # extension: 12 digits
     115: ("1-800-FLOWERS", "1-800-FLOWERS"),  # letters
-    116: ("\uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17",
-          "\uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17"),  # full-width
+    116: (
+        "\uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17",
+        "\uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17",
+    ),  # full-width
     117: ("+1 555.123.4567", "(555) 123-4567"),
     118: ("(555)1234567", "(555) 123-4567"),  # a MobilePhone
 }
@@ -80,10 +101,14 @@ PHONES = {
 def crafted() -> dict[str, list[dict]]:
     customers = [
         # contacts
-        customer(101), customer(102), customer(103), customer(104), customer(119),
+        customer(101),
+        customer(102),
+        customer(103),
+        customer(104),
+        customer(119),
         *(customer(cid) for cid in PHONES),
         # names and types
-        customer(201, name="O'Brien \"Bob\" \\ Ñandú 日本; drop table x;--"),
+        customer(201, name='O\'Brien "Bob" \\ Ñandú 日本; drop table x;--'),
         customer(202, name="", firstName="Ann", lastName="Lee"),
         customer(203, name="   "),
         customer(204, name="", firstName="Ann", lastName=None),
@@ -92,13 +117,37 @@ def crafted() -> dict[str, list[dict]]:
         customer(302, type="Commercial"),
         customer(303, type=None),
         # locations
-        customer(401, address={"street": "9 Own St", "unit": "B", "city": "Owncity",
-                               "state": "NY", "zip": "10001", "country": ""}),
-        customer(402), customer(403), customer(404),
-        customer(405, address={"street": "x", "unit": None, "city": "x", "state": "x",
-                               "zip": "x", "country": "Mexico"}),
+        customer(
+            401,
+            address={
+                "street": "9 Own St",
+                "unit": "B",
+                "city": "Owncity",
+                "state": "NY",
+                "zip": "10001",
+                "country": "",
+            },
+        ),
+        customer(402),
+        customer(403),
+        customer(404),
+        customer(
+            405,
+            address={
+                "street": "x",
+                "unit": None,
+                "city": "x",
+                "state": "x",
+                "zip": "x",
+                "country": "Mexico",
+            },
+        ),
         # aggregates
-        customer(501), customer(502), customer(503), customer(504), customer(505),
+        customer(501),
+        customer(502),
+        customer(503),
+        customer(504),
+        customer(505),
         # merged, inactive
         customer(601, mergedToId=602, active=False, doNotMail=True, doNotService=True),
         customer(602),
@@ -131,12 +180,34 @@ def crafted() -> dict[str, list[dict]]:
         location(4031, 403, active=False, street="Inactive High"),
         location(4030, 403, active=False, street="Inactive Low"),
         location(4041, 404, street="Second"),
-        location(4040, 404, street="First", unit="Apt 2", city="Toronto", state="ON",
-                 zip="M5V", country="Canada"),
+        location(
+            4040,
+            404,
+            street="First",
+            unit="Apt 2",
+            city="Toronto",
+            state="ON",
+            zip="M5V",
+            country="Canada",
+        ),
         location(4050, 405, country=None),
-        record("locations", 4060, customerId=402, active=False, name="",
-               address={"street": "s", "unit": None, "city": "c", "state": "st", "zip": "z",
-                        "country": "", "latitude": None, "longitude": None}),
+        record(
+            "locations",
+            4060,
+            customerId=402,
+            active=False,
+            name="",
+            address={
+                "street": "s",
+                "unit": None,
+                "city": "c",
+                "state": "st",
+                "zip": "z",
+                "country": "",
+                "latitude": None,
+                "longitude": None,
+            },
+        ),
     ]
     jobs = [
         job(5011, 501, "Completed", created="2024-03-01T10:00:00Z"),
@@ -163,12 +234,37 @@ def crafted() -> dict[str, list[dict]]:
         "locations": locations,
         "jobs": jobs,
         "invoices": invoices,
-        "appointments": [record("appointments", 7001, jobId=5011, customerId=501,
-                                start="2024-03-02T09:00:00Z", end="2024-03-02T11:00:00Z")],
-        "estimates": [record("estimates", 8001, jobId=5011, customerId=501, locationId=4022,
-                             subtotal=99.995, tax=8.25)],
-        "technicians": [record("technicians", 9001, name="Tess Tech", firstName="Tess",
-                               lastName="Tech", email="tess@example.com")],
+        "appointments": [
+            record(
+                "appointments",
+                7001,
+                jobId=5011,
+                customerId=501,
+                start="2024-03-02T09:00:00Z",
+                end="2024-03-02T11:00:00Z",
+            )
+        ],
+        "estimates": [
+            record(
+                "estimates",
+                8001,
+                jobId=5011,
+                customerId=501,
+                locationId=4022,
+                subtotal=99.995,
+                tax=8.25,
+            )
+        ],
+        "technicians": [
+            record(
+                "technicians",
+                9001,
+                name="Tess Tech",
+                firstName="Tess",
+                lastName="Tech",
+                email="tess@example.com",
+            )
+        ],
     }
 
 
@@ -192,6 +288,7 @@ def one(dbname: str, table: str, st_id: int) -> dict:
 
 
 # --- st_customers: contacts -------------------------------------------------
+
 
 def test_customer_without_contacts_has_no_email_or_phone(built: str) -> None:
     row = customers(built)[101]
@@ -227,8 +324,9 @@ def test_phone_normalization(built: str, cid: int) -> None:
 
 # --- st_customers: names and type ------------------------------------------
 
+
 def test_names_keep_unicode_and_quotes(built: str) -> None:
-    assert customers(built)[201]["name"] == "O'Brien \"Bob\" \\ Ñandú 日本; drop table x;--"
+    assert customers(built)[201]["name"] == 'O\'Brien "Bob" \\ Ñandú 日本; drop table x;--'
 
 
 @pytest.mark.parametrize(
@@ -240,8 +338,9 @@ def test_names_keep_unicode_and_quotes(built: str) -> None:
         (205, "Customer 205", None, None),
     ],
 )
-def test_name_fallbacks(built: str, cid: int, name: str, first: str | None,
-                        last: str | None) -> None:
+def test_name_fallbacks(
+    built: str, cid: int, name: str, first: str | None, last: str | None
+) -> None:
     row = customers(built)[cid]
     assert (row["name"], row["first_name"], row["last_name"]) == (name, first, last)
 
@@ -255,9 +354,12 @@ def test_type_defaults_to_residential(built: str, cid: int, kind: str) -> None:
 
 # --- st_customers: primary location and address ----------------------------
 
+
 def address(row: dict) -> tuple:
-    return tuple(row[k] for k in ("address_line1", "address_line2", "city", "state",
-                                  "postal_code", "country"))
+    return tuple(
+        row[k]
+        for k in ("address_line1", "address_line2", "city", "state", "postal_code", "country")
+    )
 
 
 def test_without_locations_the_customer_address_is_used_and_country_defaults(built: str) -> None:
@@ -300,6 +402,7 @@ def test_st_locations_defaults(built: str) -> None:
 
 # --- st_customers: aggregates ----------------------------------------------
 
+
 def test_job_aggregates_count_active_jobs_only(built: str) -> None:
     row = customers(built)[501]
     assert (row["total_jobs"], row["completed_jobs"]) == (3, 2)
@@ -309,8 +412,12 @@ def test_job_aggregates_count_active_jobs_only(built: str) -> None:
 def test_customers_without_jobs_or_invoices_get_zero_aggregates(built: str) -> None:
     for cid in (101, 502, 601):
         row = customers(built)[cid]
-        assert (row["total_jobs"], row["completed_jobs"], row["lifetime_value"],
-                row["last_job_date"]) == (0, 0, Decimal("0.00"), None)
+        assert (
+            row["total_jobs"],
+            row["completed_jobs"],
+            row["lifetime_value"],
+            row["last_job_date"],
+        ) == (0, 0, Decimal("0.00"), None)
         assert row["aggregates_updated_at"] is not None
 
 
@@ -329,8 +436,17 @@ def test_invoices_belong_by_customer_id_not_by_job(built: str) -> None:
 
 @pytest.mark.parametrize(
     ("invoice_id", "status"),
-    [(5031, "Paid"), (5032, "Paid"), (5033, "Unpaid"), (5034, "Unpaid"), (5035, "Paid"),
-     (5036, "Paid"), (5037, "Unpaid"), (5041, "Paid"), (5099, "Unpaid")],
+    [
+        (5031, "Paid"),
+        (5032, "Paid"),
+        (5033, "Unpaid"),
+        (5034, "Unpaid"),
+        (5035, "Paid"),
+        (5036, "Paid"),
+        (5037, "Unpaid"),
+        (5041, "Paid"),
+        (5099, "Unpaid"),
+    ],
 )
 def test_st_invoices_status(built: str, invoice_id: int, status: str) -> None:
     assert one(built, "st_invoices", invoice_id)["status"] == status
@@ -345,12 +461,16 @@ def test_st_invoices_ids_and_money(built: str) -> None:
 
 # --- st_customers: record fields ---------------------------------------------
 
+
 def test_merged_to_id_flags_and_inactive_customers(built: str) -> None:
     rows = customers(built)
     merged = rows[601]
     assert merged["merged_to_id"] == 602
     assert (merged["active"], merged["do_not_mail"], merged["do_not_service"]) == (
-        False, True, True)
+        False,
+        True,
+        True,
+    )
     assert rows[602]["merged_to_id"] is None
     assert len(rows) == len(crafted()["customers"])
 
@@ -358,7 +478,7 @@ def test_merged_to_id_flags_and_inactive_customers(built: str) -> None:
 def test_full_data_is_the_raw_record_without_loader_columns(built: str) -> None:
     row = customers(built)[201]
     assert not [key for key in row["full_data"] if key.startswith("_sdc_")]
-    assert row["full_data"]["name"] == "O'Brien \"Bob\" \\ Ñandú 日本; drop table x;--"
+    assert row["full_data"]["name"] == 'O\'Brien "Bob" \\ Ñandú 日本; drop table x;--'
     assert row["full_data"]["address"]["street"] == "1 Bill St"
     assert row["st_created_on"] == dt.datetime(2024, 1, 1, tzinfo=UTC)
     assert row["tenant_id"] == TENANT_ID
@@ -366,19 +486,32 @@ def test_full_data_is_the_raw_record_without_loader_columns(built: str) -> None:
 
 # --- the other tables --------------------------------------------------------
 
+
 def test_st_jobs_appointments_estimates_technicians(built: str) -> None:
     job_row = one(built, "st_jobs", 5014)
-    assert (job_row["customer_id"], job_row["location_id"], job_row["job_status"],
-            job_row["active"], job_row["total"]) == (501, 1, "Completed", False, Decimal("100.00"))
+    assert (
+        job_row["customer_id"],
+        job_row["location_id"],
+        job_row["job_status"],
+        job_row["active"],
+        job_row["total"],
+    ) == (501, 1, "Completed", False, Decimal("100.00"))
     appointment = one(built, "st_appointments", 7001)
     assert (appointment["job_id"], appointment["customer_id"]) == (5011, 501)
     assert appointment["start_on"] == dt.datetime(2024, 3, 2, 9, tzinfo=UTC)
     estimate = one(built, "st_estimates", 8001)
     assert (estimate["job_id"], estimate["status"], estimate["subtotal"], estimate["tax"]) == (
-        5011, "Open", Decimal("100.00"), Decimal("8.25"))
+        5011,
+        "Open",
+        Decimal("100.00"),
+        Decimal("8.25"),
+    )
     technician = one(built, "st_technicians", 9001)
     assert (technician["name"], technician["first_name"], technician["email"]) == (
-        "Tess Tech", "Tess", "tess@example.com")
+        "Tess Tech",
+        "Tess",
+        "tess@example.com",
+    )
 
 
 def test_every_st_table_has_the_contract_types_and_key(built: str) -> None:
@@ -404,12 +537,20 @@ def test_every_st_table_has_the_contract_types_and_key(built: str) -> None:
                 assert column["data_type"] == "bigint", (table, name)
         if table != "st_sync_log":
             assert cols["full_data"]["data_type"] == "jsonb", table
-    money = [("st_customers", "lifetime_value"), ("st_invoices", "total"),
-             ("st_invoices", "balance"), ("st_jobs", "total"), ("st_estimates", "subtotal")]
+    money = [
+        ("st_customers", "lifetime_value"),
+        ("st_invoices", "total"),
+        ("st_invoices", "balance"),
+        ("st_jobs", "total"),
+        ("st_estimates", "subtotal"),
+    ]
     for table, name in money:
         column = by_table[table][name]
         assert (column["data_type"], column["numeric_precision"], column["numeric_scale"]) == (
-            "numeric", 14, 2)
+            "numeric",
+            14,
+            2,
+        )
     keys = query(
         built,
         """
@@ -436,15 +577,20 @@ def test_sync_log_records_the_first_build(built: str) -> None:
     assert by_module["st_jobs"]["records_fetched"] == len(data["jobs"])
     assert by_module["st_invoices"]["records_created"] == len(data["invoices"])
     assert by_module["st_customers"]["records_updated"] == 0
-    assert all(row["duration_ms"] >= 0 and row["completed_at"] >= row["started_at"]
-               for row in log)
+    assert all(row["duration_ms"] >= 0 and row["completed_at"] >= row["started_at"] for row in log)
 
 
 def test_full_data_equals_the_raw_row_without_loader_columns_in_every_table(built: str) -> None:
-    raw_tables = {"st_customers": "customers", "st_customer_contacts": "customer_contacts",
-                  "st_locations": "locations", "st_jobs": "jobs", "st_invoices": "invoices",
-                  "st_appointments": "appointments", "st_estimates": "estimates",
-                  "st_technicians": "technicians"}
+    raw_tables = {
+        "st_customers": "customers",
+        "st_customer_contacts": "customer_contacts",
+        "st_locations": "locations",
+        "st_jobs": "jobs",
+        "st_invoices": "invoices",
+        "st_appointments": "appointments",
+        "st_estimates": "estimates",
+        "st_technicians": "technicians",
+    }
     for table, raw in raw_tables.items():
         rows = query(
             built,

@@ -110,9 +110,7 @@ def resolve_settings(
         {name: own(name) for name in (*CONNECTION_NAMES, "sqlalchemy_url")},
         {name: loader(name) for name in (*CONNECTION_NAMES, "sqlalchemy_url")},
     ]
-    url_level = next(
-        (index for index, level in enumerate(levels) if level["sqlalchemy_url"]), None
-    )
+    url_level = next((index for index, level in enumerate(levels) if level["sqlalchemy_url"]), None)
     overrides: dict[str, str] = {}
     if url_level is None:
         # discrete settings only: first level that sets a name wins, then defaults

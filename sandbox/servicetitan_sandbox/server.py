@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
+from . import credentials
 from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
 from .faults import Faults, Response, error_body, error_response, with_faults
 
@@ -44,7 +45,7 @@ def decode_continue(token: str) -> int:
         raise ValueError("not a continuation token") from exc
     if not raw.startswith(CONTINUE_PREFIX):
         raise ValueError("not a continuation token")
-    parts = raw[len(CONTINUE_PREFIX):].split(":")
+    parts = raw[len(CONTINUE_PREFIX) :].split(":")
     if len(parts) != 2 or not parts[0].isdigit():
         raise ValueError("not a continuation token")
     version = int(parts[0])
@@ -106,12 +107,20 @@ def bad_request(title: str, errors: dict | None = None) -> Response:
 class SandboxServer:
     """A ServiceTitan API emulator for one tenant on 127.0.0.1 (see module docs)."""
 
-    def __init__(self, customers: int = 1000, seed: int = 42, tenant_id: int = 1234567,
-                 client_id: str = "sandbox-client-id",
-                 client_secret: str = "sandbox-client-secret",  # noqa: S107 - sandbox value
-                 app_key: str = "sandbox-app-key", host: str = "127.0.0.1", port: int = 0,
-                 export_page_size: int = 500, scopes: set[str] | None = None,
-                 log_size: int = 10000):
+    def __init__(
+        self,
+        customers: int = 1000,
+        seed: int = 42,
+        tenant_id: int = credentials.TENANT_ID,
+        client_id: str = credentials.CLIENT_ID,
+        client_secret: str = credentials.CLIENT_SECRET,
+        app_key: str = credentials.APP_KEY,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        export_page_size: int = 500,
+        scopes: set[str] | None = None,
+        log_size: int = 10000,
+    ):
         self.tenant_id = int(tenant_id)
         self.client_id = client_id
         self.client_secret = client_secret
@@ -143,8 +152,12 @@ class SandboxServer:
         httpd = _Server((self.host, self.port), handler)
         self._httpd = httpd
         self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"sandbox-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -182,20 +195,23 @@ class SandboxServer:
 
     def tap_config(self, **overrides: object) -> dict:
         """Settings for the tap pointing at this server (``overrides`` merged last)."""
-        return {
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "st_app_key": self.app_key,
-            "tenant_id": str(self.tenant_id),
-            "api_url": self.url,
-            "auth_url": self.auth_url,
-        } | overrides
+        return (
+            credentials.tap_config(self.url, self.tenant_id)
+            | {
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "st_app_key": self.app_key,
+            }
+            | overrides
+        )
 
     @property
     def counters(self) -> dict:
         with self._lock:
-            snap = {k: self._counts.get(k, 0) for k in
-                    ("token", "requests", "connections", "429", "5xx", "401", "403", "dropped")}
+            snap = {
+                k: self._counts.get(k, 0)
+                for k in ("token", "requests", "connections", "429", "5xx", "401", "403", "dropped")
+            }
             snap["by_endpoint"] = dict(self._by_endpoint)
         return snap
 
@@ -223,8 +239,9 @@ class SandboxServer:
 
     # ------------------------------------------------------------------ routing
 
-    def _add(self, module: str, pattern: str, scope: str,
-             handler: Callable[[Request], Response]) -> None:
+    def _add(
+        self, module: str, pattern: str, scope: str, handler: Callable[[Request], Response]
+    ) -> None:
         r = Route(module, pattern, scope, handler, key=f"{module}/{pattern}")
         r.wrapped = with_faults(self.faults, self._authorized(r))
         if "{id}" in pattern:
@@ -242,8 +259,13 @@ class SandboxServer:
             ("crm", "locations", ls, "locations", {"customerId": "customerId"}),
             ("crm", "customers/contacts", cs, "customer_contacts", {"customerIds": "customerId"}),
             ("crm", "locations/contacts", ls, "location_contacts", {"locationIds": "locationId"}),
-            ("jpm", "jobs", "tn.jpm.jobs:r", "jobs",
-             {"customerId": "customerId", "locationId": "locationId"}),
+            (
+                "jpm",
+                "jobs",
+                "tn.jpm.jobs:r",
+                "jobs",
+                {"customerId": "customerId", "locationId": "locationId"},
+            ),
             ("jpm", "appointments", "tn.jpm.appointments:r", "appointments", {"jobId": "jobId"}),
             ("accounting", "invoices", "tn.acc.invoices:r", "invoices", {}),
             ("sales", "estimates", "tn.sal.estimates:r", "estimates", {"jobId": "jobId"}),
@@ -253,10 +275,18 @@ class SandboxServer:
             self._add(module, res, scope, self._list_handler(stream, parents))
             if "/" not in res:
                 self._add(module, res + "/{id}", scope, self._detail_handler(stream))
-        self._add("crm", "customers/{id}/contacts", cs,
-                  self._per_parent_handler("customer_contacts", "customerId"))
-        self._add("crm", "locations/{id}/contacts", ls,
-                  self._per_parent_handler("location_contacts", "locationId"))
+        self._add(
+            "crm",
+            "customers/{id}/contacts",
+            cs,
+            self._per_parent_handler("customer_contacts", "customerId"),
+        )
+        self._add(
+            "crm",
+            "locations/{id}/contacts",
+            ls,
+            self._per_parent_handler("location_contacts", "locationId"),
+        )
 
     def _match(self, module: str, resource: str) -> tuple[Route | None, tuple]:
         r = self._routes.get((module, resource))
@@ -286,15 +316,19 @@ class SandboxServer:
                 return error_response(401, "The access token has expired")
             if req.headers.get("st-app-key", "") != self.app_key:
                 return error_response(
-                    401, "ST-App-Key header is missing or the app key is not valid for this "
-                         "application")
+                    401,
+                    "ST-App-Key header is missing or the app key is not valid for this application",
+                )
             if req.tenant != str(self.tenant_id):
                 return error_response(
-                    403, f"Tenant {req.tenant} is not connected to this application")
+                    403, f"Tenant {req.tenant} is not connected to this application"
+                )
             if self.scopes is not None and route.scope not in self.scopes:
                 return error_response(
-                    403, f"The application is missing the required scope {route.scope} "
-                         f"for {req.module}/{route.pattern}")
+                    403,
+                    f"The application is missing the required scope {route.scope} "
+                    f"for {req.module}/{route.pattern}",
+                )
             return handler(req)
 
         return check
@@ -312,22 +346,32 @@ class SandboxServer:
                     try:
                         since = parse_iso_ms(frm)
                     except ValueError:
-                        return bad_request(f"The 'from' value {frm!r} is not a valid date",
-                                           {"from": ["invalid date"]})
+                        return bad_request(
+                            f"The 'from' value {frm!r} is not a valid date",
+                            {"from": ["invalid date"]},
+                        )
                 else:
                     try:
                         after = decode_continue(frm)
                     except ValueError:
                         return bad_request(
                             "The 'from' value is neither a date nor a valid continuation token",
-                            {"from": ["invalid continuation token"]})
-            page, has_more, resume = ds.export_page(stream, after_version=after, since_ms=since,
-                                                    limit=self.export_page_size)
-            body = b"".join((
-                b'{"hasMore":', b"true" if has_more else b"false",
-                b',"continueFrom":"', encode_continue(resume).encode(),
-                b'","data":', orjson.dumps(page), b"}",
-            ))
+                            {"from": ["invalid continuation token"]},
+                        )
+            page, has_more, resume = ds.export_page(
+                stream, after_version=after, since_ms=since, limit=self.export_page_size
+            )
+            body = b"".join(
+                (
+                    b'{"hasMore":',
+                    b"true" if has_more else b"false",
+                    b',"continueFrom":"',
+                    encode_continue(resume).encode(),
+                    b'","data":',
+                    orjson.dumps(page),
+                    b"}",
+                )
+            )
             return Response(200, body)
 
         return export
@@ -342,8 +386,9 @@ class SandboxServer:
         if page < 1:
             return bad_request("page must be 1 or greater", {"page": ["must be >= 1"]})
         if size < 1 or size > 5000:
-            return bad_request("pageSize must be between 1 and 5000",
-                               {"pageSize": ["must be between 1 and 5000"]})
+            return bad_request(
+                "pageSize must be between 1 and 5000", {"pageSize": ["must be between 1 and 5000"]}
+            )
         total = q.get("includeTotal", "").lower() == "true"
         return page, size, total
 
@@ -357,22 +402,24 @@ class SandboxServer:
             return bad_request(f"{name} accepts at most 50 ids", {name: ["at most 50 ids"]})
         return ids
 
-    def _page_out(self, recs: list[dict], page: int, size: int, total: bool,
-                  strip: tuple[str, ...] = ()) -> Response:
+    def _page_out(
+        self, recs: list[dict], page: int, size: int, total: bool, strip: tuple[str, ...] = ()
+    ) -> Response:
         start = (page - 1) * size
-        data = recs[start:start + size]
+        data = recs[start : start + size]
         if strip:
             data = [{k: v for k, v in r.items() if k not in strip} for r in data]
-        return json_response({
-            "page": page,
-            "pageSize": size,
-            "hasMore": start + size < len(recs),
-            "totalCount": len(recs) if total else None,
-            "data": data,
-        })
+        return json_response(
+            {
+                "page": page,
+                "pageSize": size,
+                "hasMore": start + size < len(recs),
+                "totalCount": len(recs) if total else None,
+                "data": data,
+            }
+        )
 
-    def _list_handler(self, stream: str, parents: dict[str, str]
-                      ) -> Callable[[Request], Response]:
+    def _list_handler(self, stream: str, parents: dict[str, str]) -> Callable[[Request], Response]:
         ds = self.dataset
         contacts = stream in ("customer_contacts", "location_contacts")
 
@@ -386,8 +433,14 @@ class SandboxServer:
                 active = "True"  # deleted contacts never show on the list endpoints
             else:
                 raw = (q.get("active") or q.get("activeState") or "True").lower()
-                active = {"true": "True", "activeonly": "True", "any": "Any", "all": "Any",
-                          "false": "False", "inactiveonly": "False"}.get(raw)
+                active = {
+                    "true": "True",
+                    "activeonly": "True",
+                    "any": "Any",
+                    "all": "Any",
+                    "false": "False",
+                    "inactiveonly": "False",
+                }.get(raw)
                 if active is None:
                     return bad_request("active must be True, Any or False")
             recs: list[dict] | None = None
@@ -408,8 +461,9 @@ class SandboxServer:
                         recs = [ds.get(stream, c) for c in cids]
                     else:
                         wanted = set(pids)
-                        recs = [r for r in ds.list_view(stream, "Any")
-                                if r.get(field_name) in wanted]
+                        recs = [
+                            r for r in ds.list_view(stream, "Any") if r.get(field_name) in wanted
+                        ]
                 else:
                     wanted = set(pids)
                     recs = [r for r in recs if r.get(field_name) in wanted]
@@ -418,8 +472,12 @@ class SandboxServer:
             elif active != "Any":
                 want = active == "True"
                 recs = [r for r in recs if bool(r.get("active", True)) is want]
-            for param, cmp in (("modifiedOnOrAfter", "ge"), ("modifiedBefore", "lt"),
-                               ("createdOnOrAfter", "cge"), ("createdBefore", "clt")):
+            for param, cmp in (
+                ("modifiedOnOrAfter", "ge"),
+                ("modifiedBefore", "lt"),
+                ("createdOnOrAfter", "cge"),
+                ("createdBefore", "clt"),
+            ):
                 if q.get(param):
                     try:
                         ms = parse_iso_ms(q[param])
@@ -447,8 +505,7 @@ class SandboxServer:
 
         return detail
 
-    def _per_parent_handler(self, stream: str, parent_field: str
-                            ) -> Callable[[Request], Response]:
+    def _per_parent_handler(self, stream: str, parent_field: str) -> Callable[[Request], Response]:
         ds = self.dataset
 
         def per_parent(req: Request) -> Response:
@@ -485,12 +542,17 @@ class SandboxServer:
         with self._lock:
             if len(self._tokens) > 5000:
                 self._tokens = {k: v for k, v in self._tokens.items() if v > now}
-        return json_response({"access_token": tok, "token_type": "Bearer",
-                              "expires_in": math.ceil(life), "scope": " ".join(
-                                  sorted(self.scopes if self.scopes is not None else ALL_SCOPES))})
+        return json_response(
+            {
+                "access_token": tok,
+                "token_type": "Bearer",
+                "expires_in": math.ceil(life),
+                "scope": " ".join(sorted(self.scopes if self.scopes is not None else ALL_SCOPES)),
+            }
+        )
 
     def _control(self, req: Request) -> Response:
-        what = req.path[len("/_sandbox/"):].strip("/")
+        what = req.path[len("/_sandbox/") :].strip("/")
         try:
             body = orjson.loads(req.body) if req.body.strip() else {}
         except orjson.JSONDecodeError:
@@ -512,8 +574,11 @@ class SandboxServer:
                     return bad_request(f"unknown fault setting: {exc}")
             return json_response(self.faults.settings())
         if what == "mutate" and req.method == "POST":
-            return json_response(self.mutate(fraction=float(body.get("fraction", 0.01)),
-                                             seed=int(body.get("seed", 1))))
+            return json_response(
+                self.mutate(
+                    fraction=float(body.get("fraction", 0.01)), seed=int(body.get("seed", 1))
+                )
+            )
         return error_response(404, f"No sandbox route for {req.method} {req.path}")
 
     # ------------------------------------------------------------------ dispatch

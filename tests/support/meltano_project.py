@@ -11,9 +11,9 @@ from pathlib import Path
 
 import psycopg
 
-from tap_servicetitan.sandbox import SandboxServer
+from servicetitan_sandbox import SandboxServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MELTANO = str(Path(sys.executable).parent / "meltano")
 FULL_PIPELINE = ("run", "tap-servicetitan", "target-postgres", "servicetitan-transforms:run")
 

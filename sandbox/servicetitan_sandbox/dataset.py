@@ -22,6 +22,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from .credentials import TENANT_ID
+
 STREAMS = (
     "customers",
     "customer_contacts",
@@ -97,52 +99,151 @@ def money(cents: int) -> str:
 # --------------------------------------------------------------------------- pools
 
 FIRST = [
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
-    "David", "Elizabeth", "William", "Barbara", "José", "Zoë", "François", "Björn",
-    "Siobhán", "Renée", "Chloé", "Łukasz", "Mónica", "Ñando", "Anh", "Wei", "明",
-    "Priya", "Olu", "D'Andre", "Mary-Kate", "Jean Luc",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "José",
+    "Zoë",
+    "François",
+    "Björn",
+    "Siobhán",
+    "Renée",
+    "Chloé",
+    "Łukasz",
+    "Mónica",
+    "Ñando",
+    "Anh",
+    "Wei",
+    "明",
+    "Priya",
+    "Olu",
+    "D'Andre",
+    "Mary-Kate",
+    "Jean Luc",
 ]
 LAST = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-    "Núñez", "O'Brien", "O'Connor", "McDonald", "Müller", "Øyen", "Nguyen", "Li",
-    "van der Berg", "St. James", "Smith-Jones", "王", "Kowalski", "D'Angelo",
-    "Hernández", "Zoë-Lee", "Back\\slash",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Núñez",
+    "O'Brien",
+    "O'Connor",
+    "McDonald",
+    "Müller",
+    "Øyen",
+    "Nguyen",
+    "Li",
+    "van der Berg",
+    "St. James",
+    "Smith-Jones",
+    "王",
+    "Kowalski",
+    "D'Angelo",
+    "Hernández",
+    "Zoë-Lee",
+    "Back\\slash",
 ]
 COMPANY = [
-    "Smith & Sons", '"Big Al\'s" HVAC', "北京 Plumbing", "Acme Heating & Air",
-    "O'Brien Mechanical", "Back\\slash Electric", "Zoë's Café", "Núñez Properties LLC",
-    "Main St. Dental", "Sunrise Apartments", "Café Ünïcödé", "Tab\tCorp",
-    "Quote \"Unquote\" Inc.", "A&B <Holdings>", "Les Œuvres", "Percent 100% Roofing",
-    "Semi;Colon Storage", "Comma, Inc.",
+    "Smith & Sons",
+    '"Big Al\'s" HVAC',
+    "北京 Plumbing",
+    "Acme Heating & Air",
+    "O'Brien Mechanical",
+    "Back\\slash Electric",
+    "Zoë's Café",
+    "Núñez Properties LLC",
+    "Main St. Dental",
+    "Sunrise Apartments",
+    "Café Ünïcödé",
+    "Tab\tCorp",
+    'Quote "Unquote" Inc.',
+    "A&B <Holdings>",
+    "Les Œuvres",
+    "Percent 100% Roofing",
+    "Semi;Colon Storage",
+    "Comma, Inc.",
 ]
 STREETS = [
-    "Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Elm St", "Pine Rd", "Washington Blvd",
-    "Lake Shore Dr", "Calle Señora", "Rue de l'Église", "King's Rd", "1st Ave", "Broadway",
+    "Main St",
+    "Oak Ave",
+    "Maple Dr",
+    "Cedar Ln",
+    "Elm St",
+    "Pine Rd",
+    "Washington Blvd",
+    "Lake Shore Dr",
+    "Calle Señora",
+    "Rue de l'Église",
+    "King's Rd",
+    "1st Ave",
+    "Broadway",
 ]
 CITIES = [
-    ("Los Angeles", "CA", "900"), ("Phoenix", "AZ", "850"), ("Dallas", "TX", "752"),
-    ("Houston", "TX", "770"), ("Denver", "CO", "802"), ("Miami", "FL", "331"),
-    ("Atlanta", "GA", "303"), ("Seattle", "WA", "981"), ("San José", "CA", "951"),
-    ("Coeur d'Alene", "ID", "838"), ("Chicago", "IL", "606"), ("Boston", "MA", "021"),
+    ("Los Angeles", "CA", "900"),
+    ("Phoenix", "AZ", "850"),
+    ("Dallas", "TX", "752"),
+    ("Houston", "TX", "770"),
+    ("Denver", "CO", "802"),
+    ("Miami", "FL", "331"),
+    ("Atlanta", "GA", "303"),
+    ("Seattle", "WA", "981"),
+    ("San José", "CA", "951"),
+    ("Coeur d'Alene", "ID", "838"),
+    ("Chicago", "IL", "606"),
+    ("Boston", "MA", "021"),
 ]
 UNITS = [None, None, None, None, "Apt 2", "Suite 100", "#5", "Unit B", ""]
 EMAIL_DOMAINS = ["example.com", "mail.example.org", "example.net"]
 PHONE_FORMATS = [
-    "({a}) {b}-{c}", "{a}.{b}.{c}", "+1 ({a}) {b}-{c}", "1-{a}-{b}-{c}", "{a}{b}{c}",
-    "{b}-{c}", "({a}) {b}-{c} x12", "{a}-{b}-{c}", "+1{a}{b}{c}", "({a}) {b}-{c}",
+    "({a}) {b}-{c}",
+    "{a}.{b}.{c}",
+    "+1 ({a}) {b}-{c}",
+    "1-{a}-{b}-{c}",
+    "{a}{b}{c}",
+    "{b}-{c}",
+    "({a}) {b}-{c} x12",
+    "{a}-{b}-{c}",
+    "+1{a}{b}{c}",
+    "({a}) {b}-{c}",
 ]
 MEMOS = [None, None, None, "", "Primary", "Office", "Call after 5pm", "Spouse", "Billing"]
 JOB_STATUSES = ["Scheduled", "Dispatched", "InProgress", "Hold", "Completed", "Canceled"]
 JOB_STATUS_WEIGHTS = [10, 4, 3, 2, 70, 11]
 PRIORITIES = ["Normal", "High", "Low", "Urgent"]
-APPT_OPEN = {"Scheduled": "Scheduled", "Dispatched": "Dispatched", "InProgress": "Working",
-             "Hold": "Hold", "Completed": "Done", "Canceled": "Canceled"}
+APPT_OPEN = {
+    "Scheduled": "Scheduled",
+    "Dispatched": "Dispatched",
+    "InProgress": "Working",
+    "Hold": "Hold",
+    "Completed": "Done",
+    "Canceled": "Canceled",
+}
 EST_STATUS = [(0, "Open"), (1, "Sold"), (2, "Dismissed")]
 TECH_POSITIONS = ["Installer", "Service", "Sales", "Maintenance", "Helper"]
 SUMMARIES = [
-    None, "", "<p>No heat upstairs</p>", "AC not cooling; customer says \"it's loud\"",
-    "Annual maintenance", "Water heater leaking — urgent", "Replace filter & inspect",
-    "<b>Callback</b> requested", "Línea de gas: revisar",
+    None,
+    "",
+    "<p>No heat upstairs</p>",
+    'AC not cooling; customer says "it\'s loud"',
+    "Annual maintenance",
+    "Water heater leaking — urgent",
+    "Replace filter & inspect",
+    "<b>Callback</b> requested",
+    "Línea de gas: revisar",
 ]
 
 
@@ -182,7 +283,7 @@ def _prefs(rng: random.Random) -> dict | None:
 class Dataset:
     """All records of one tenant, generated deterministically from ``seed``."""
 
-    def __init__(self, customers: int = 1000, seed: int = 42, tenant_id: int = 1234567):
+    def __init__(self, customers: int = 1000, seed: int = 42, tenant_id: int = TENANT_ID):
         self.customers_count = int(customers)
         self.seed = int(seed)
         self.tenant_id = int(tenant_id)
@@ -242,9 +343,13 @@ class Dataset:
     def current_version(self) -> int:
         return self._version
 
-    def export_page(self, stream: str, after_version: int | None = None,
-                    since_ms: int | None = None, limit: int = 500
-                    ) -> tuple[list[dict], bool, int]:
+    def export_page(
+        self,
+        stream: str,
+        after_version: int | None = None,
+        since_ms: int | None = None,
+        limit: int = 500,
+    ) -> tuple[list[dict], bool, int]:
         """One export page: ``(records, has_more, resume_version)``.
 
         ``after_version``: records with a greater version; ``since_ms``: records
@@ -442,8 +547,9 @@ class Dataset:
         all_jobs: list[dict] = []
         all_appts: list[int] = []
         for _ in range(self.customers_count):
-            cust = self._gen_customer_tree(rng, cust_ids, all_jobs, all_appts, PAST_START_MS,
-                                           PAST_END_MS - DAY_MS)
+            cust = self._gen_customer_tree(
+                rng, cust_ids, all_jobs, all_appts, PAST_START_MS, PAST_END_MS - DAY_MS
+            )
             cust_ids.append(cust["id"])
         # technicians reference jobs/appointments
         for t in techs:
@@ -499,11 +605,18 @@ class Dataset:
             "email": f"{login}@example.com" if rng.random() < 0.8 else None,
             "phoneNumber": _phone(rng) if rng.random() < 0.8 else None,
             "loginName": login if rng.random() < 0.9 else None,
-            "home": None if rng.random() < 0.3 else {
-                "street": f"{rng.randint(1, 999)} {rng.choice(STREETS)}", "unit": None,
-                "country": "USA", "city": rng.choice(CITIES)[0], "state": "CA",
-                "zip": f"9{rng.randint(0, 9999):04d}", "streetAddress": None,
-                "latitude": None, "longitude": None,
+            "home": None
+            if rng.random() < 0.3
+            else {
+                "street": f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
+                "unit": None,
+                "country": "USA",
+                "city": rng.choice(CITIES)[0],
+                "state": "CA",
+                "zip": f"9{rng.randint(0, 9999):04d}",
+                "streetAddress": None,
+                "latitude": None,
+                "longitude": None,
             },
             "dailyGoal": round(rng.random() * 3000, 2),
             "isManagedTech": rng.random() < 0.9,
@@ -540,8 +653,15 @@ class Dataset:
             "_ms": mod,
         }
 
-    def _gen_contact(self, rng: random.Random, stream: str, parent_field: str,
-                     parent_id: int, created_lo: int, active: bool = True) -> dict:
+    def _gen_contact(
+        self,
+        rng: random.Random,
+        stream: str,
+        parent_field: str,
+        parent_id: int,
+        created_lo: int,
+        active: bool = True,
+    ) -> dict:
         cid = self._new_id(stream)
         x = rng.random()
         if x < 0.45:
@@ -553,8 +673,11 @@ class Dataset:
         else:
             ctype = "Fax"
         if ctype == "Email":
-            value = (f"{rng.choice(FIRST)}.{rng.randint(1, 9999)}@"
-                     f"{rng.choice(EMAIL_DOMAINS)}").lower().replace(" ", "")
+            value = (
+                (f"{rng.choice(FIRST)}.{rng.randint(1, 9999)}@{rng.choice(EMAIL_DOMAINS)}")
+                .lower()
+                .replace(" ", "")
+            )
             if rng.random() < 0.05:
                 value = value.upper()
             phone_settings = {"phoneNumber": "", "doNotText": True}
@@ -589,9 +712,16 @@ class Dataset:
             return f"{rng.choice(LAST)}, {rng.choice(FIRST)}"
         return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
-    def _gen_customer_tree(self, rng: random.Random, prior_ids: list[int],
-                           all_jobs: list[dict] | None, all_appts: list[int] | None,
-                           lo: int, hi: int, stamp: int | None = None) -> dict:
+    def _gen_customer_tree(
+        self,
+        rng: random.Random,
+        prior_ids: list[int],
+        all_jobs: list[dict] | None,
+        all_appts: list[int] | None,
+        lo: int,
+        hi: int,
+        stamp: int | None = None,
+    ) -> dict:
         """A customer with contacts, locations (+contacts), jobs, appointments, invoices,
         estimates. ``stamp`` (mutations): every record created and modified at it."""
         cid = self._new_id("customers")
@@ -614,8 +744,17 @@ class Dataset:
             "name": self._customer_name(rng, ctype),
             "type": ctype,
             "address": addr,
-            "customFields": ([{"typeId": 1, "name": "Referral", "value": rng.choice(
-                ["Yelp", "Google", "Neighbor", None])}] if rng.random() < 0.2 else []),
+            "customFields": (
+                [
+                    {
+                        "typeId": 1,
+                        "name": "Referral",
+                        "value": rng.choice(["Yelp", "Google", "Neighbor", None]),
+                    }
+                ]
+                if rng.random() < 0.2
+                else []
+            ),
             "balance": round(rng.random() * 800, 2) if rng.random() < 0.25 else 0.0,
             "taxExempt": rng.random() < 0.05,
             "tagTypeIds": [rng.randint(1, 30)] if rng.random() < 0.2 else [],
@@ -629,16 +768,20 @@ class Dataset:
             "paymentTermId": rng.randint(1, 5) if rng.random() < 0.3 else None,
             "creditLimit": credit,
             "creditLimitBalance": round(credit * rng.random(), 2) if credit else None,
-            "externalData": ([{"key": "legacyId", "value": str(rng.randint(1, 10**6))}]
-                             if rng.random() < 0.1 else []),
+            "externalData": (
+                [{"key": "legacyId", "value": str(rng.randint(1, 10**6))}]
+                if rng.random() < 0.1
+                else []
+            ),
         }
         self._stage("customers", cust, stamp if stamp is not None else self._mod(created))
         # customer contacts: 0-3; some customers only have inactive ones
         n_cc = 1 + int(rng.random() * 2.5) if stamp is not None else int(rng.random() * 4)
         only_inactive = stamp is None and rng.random() < 0.05
         for _ in range(n_cc):
-            self._gen_contact(rng, "customer_contacts", "customerId", cid, created,
-                              active=not only_inactive)
+            self._gen_contact(
+                rng, "customer_contacts", "customerId", cid, created, active=not only_inactive
+            )
         # locations: ~8% none, else 1-2
         if stamp is not None:
             n_loc = 1
@@ -655,9 +798,21 @@ class Dataset:
                 "id": lid,
                 "customerId": cid,
                 "active": (stamp is not None or rng.random() > 0.05) and (active or k > 0),
-                "name": (rng.choice(["Primary", "Home", "Office", "Rental - 2nd St",
-                                     "Warehouse #2", "", "Zoë's flat"])
-                         if rng.random() < 0.6 else (cust["name"] or "Primary")),
+                "name": (
+                    rng.choice(
+                        [
+                            "Primary",
+                            "Home",
+                            "Office",
+                            "Rental - 2nd St",
+                            "Warehouse #2",
+                            "",
+                            "Zoë's flat",
+                        ]
+                    )
+                    if rng.random() < 0.6
+                    else (cust["name"] or "Primary")
+                ),
                 "address": laddr,
                 "customFields": [],
                 "createdOn": iso(lcreated),
@@ -684,12 +839,14 @@ class Dataset:
                     all_jobs.append(job)
         # ~10% invoices without a job
         if stamp is None and rng.random() < 0.1:
-            self._gen_invoice(rng, cust, locs[0] if locs else None, None,
-                              self._ts(created, hi), stamp)
+            self._gen_invoice(
+                rng, cust, locs[0] if locs else None, None, self._ts(created, hi), stamp
+            )
         return cust
 
-    def _gen_job(self, rng: random.Random, cust: dict, loc: dict, lo: int, hi: int,
-                 stamp: int | None) -> dict:
+    def _gen_job(
+        self, rng: random.Random, cust: dict, loc: dict, lo: int, hi: int, stamp: int | None
+    ) -> dict:
         jid = self._new_id("jobs")
         created = stamp if stamp is not None else self._ts(lo, hi)
         if stamp is not None:
@@ -724,8 +881,9 @@ class Dataset:
                 "arrivalWindowStart": iso(a_start) if window else None,
                 "arrivalWindowEnd": iso(a_start + 7_200_000) if window else None,
                 "status": astatus,
-                "specialInstructions": rng.choice([None, None, "", "Gate code 1234#",
-                                                   "Dog in yard — call first"]),
+                "specialInstructions": rng.choice(
+                    [None, None, "", "Gate code 1234#", "Dog in yard — call first"]
+                ),
                 "createdOn": iso(created),
                 "modifiedOn": "",
                 "customerId": cust["id"],
@@ -766,8 +924,11 @@ class Dataset:
             "lastAppointmentId": appt_ids[-1],
             "recallForId": None,
             "warrantyId": None,
-            "jobGeneratedLeadSource": (None if rng.random() < 0.5 else {
-                "jobId": None, "employeeId": techs[int(rng.random() * len(techs))]}),
+            "jobGeneratedLeadSource": (
+                None
+                if rng.random() < 0.5
+                else {"jobId": None, "employeeId": techs[int(rng.random() * len(techs))]}
+            ),
             "noCharge": sub_cents == 0,
             "notificationsEnabled": rng.random() < 0.8,
             "createdOn": iso(created),
@@ -788,8 +949,9 @@ class Dataset:
             "isAutoDispatched": rng.choice([None, False, True]),
             "active": job_active,
         }
-        inv = self._gen_invoice(rng, cust, loc, job, completed or created, stamp,
-                                sub_cents=sub_cents)
+        inv = self._gen_invoice(
+            rng, cust, loc, job, completed or created, stamp, sub_cents=sub_cents
+        )
         job["invoiceId"] = inv["id"]
         if stamp is not None:
             jmod = stamp
@@ -798,8 +960,9 @@ class Dataset:
         self._stage("jobs", job, jmod)
         return job
 
-    def _gen_estimate(self, rng: random.Random, cust: dict, loc: dict, jid: int,
-                      lo: int, hi: int) -> dict:
+    def _gen_estimate(
+        self, rng: random.Random, cust: dict, loc: dict, jid: int, lo: int, hi: int
+    ) -> dict:
         eid = self._new_id("estimates")
         created = self._ts(lo, min(hi, lo + 30 * DAY_MS))
         sval, sname = EST_STATUS[0 if rng.random() < 0.5 else (1 if rng.random() < 0.6 else 2)]
@@ -838,9 +1001,16 @@ class Dataset:
         self._stage("estimates", est, self._mod(created))
         return est
 
-    def _gen_invoice(self, rng: random.Random, cust: dict, loc: dict | None,
-                     job: dict | None, when: int, stamp: int | None,
-                     sub_cents: int | None = None) -> dict:
+    def _gen_invoice(
+        self,
+        rng: random.Random,
+        cust: dict,
+        loc: dict | None,
+        job: dict | None,
+        when: int,
+        stamp: int | None,
+        sub_cents: int | None = None,
+    ) -> dict:
         iid = self._new_id("invoices")
         created = stamp if stamp is not None else min(when, PAST_END_MS - 1000)
         if sub_cents is None:
@@ -870,19 +1040,25 @@ class Dataset:
         loc_addr = loc["address"] if loc else None
         inv = {
             "summary": rng.choice(SUMMARIES),
-            "items": [{
-                "id": iid * 10 + 1,
-                "description": rng.choice(["Service call", "Labor", "Filter 16x25", "Diagnostic"]),
-                "quantity": "1",
-                "cost": money(abs(sub_cents) // 3),
-                "totalCost": money(abs(sub_cents) // 3),
-                "price": money(sub_cents),
-                "skuName": "SVC-1",
-                "skuId": rng.randint(1000, 9999),
-                "total": money(sub_cents),
-                "type": "Service",
-                "order": 1,
-            }] if sub_cents and rng.random() < 0.8 else [],
+            "items": [
+                {
+                    "id": iid * 10 + 1,
+                    "description": rng.choice(
+                        ["Service call", "Labor", "Filter 16x25", "Diagnostic"]
+                    ),
+                    "quantity": "1",
+                    "cost": money(abs(sub_cents) // 3),
+                    "totalCost": money(abs(sub_cents) // 3),
+                    "price": money(sub_cents),
+                    "skuName": "SVC-1",
+                    "skuId": rng.randint(1000, 9999),
+                    "total": money(sub_cents),
+                    "type": "Service",
+                    "order": 1,
+                }
+            ]
+            if sub_cents and rng.random() < 0.8
+            else [],
             "customFields": None if rng.random() < 0.5 else [],
             "active": rng.random() > 0.03,
             "discountTotal": money(disc) if disc or rng.random() < 0.5 else None,
@@ -906,24 +1082,28 @@ class Dataset:
             "balance": balance,
             "invoiceType": None if rng.random() < 0.5 else {"id": 1, "name": "Service"},
             "customer": {"id": cust["id"], "name": cust["name"]},
-            "customerAddress": {k: cust_addr[k] for k in
-                                ("street", "unit", "city", "state", "zip", "country")},
+            "customerAddress": {
+                k: cust_addr[k] for k in ("street", "unit", "city", "state", "zip", "country")
+            },
             "location": {"id": loc["id"], "name": loc["name"]} if loc else None,
-            "locationAddress": ({k: loc_addr[k] for k in
-                                 ("street", "unit", "city", "state", "zip", "country")}
-                                if loc_addr else None),
+            "locationAddress": (
+                {k: loc_addr[k] for k in ("street", "unit", "city", "state", "zip", "country")}
+                if loc_addr
+                else None
+            ),
             "businessUnit": {"id": bu, "name": f"BU {bu}"},
             "termName": rng.choice([None, "Due Upon Receipt", "Net 30"]),
             "createdBy": rng.choice([None, "sandbox", "Zoë Admin"]),
-            "batch": None if rng.random() < 0.7 else {"id": rng.randint(1, 300),
-                                                       "number": str(rng.randint(1, 300)),
-                                                       "name": "Batch"},
+            "batch": None
+            if rng.random() < 0.7
+            else {"id": rng.randint(1, 300), "number": str(rng.randint(1, 300)), "name": "Batch"},
             "depositedOn": None,
             "createdOn": iso(created),
             "modifiedOn": "",
             "adjustmentToId": None,
-            "job": ({"id": job["id"], "number": job["jobNumber"], "type": "Service"}
-                    if job else None),
+            "job": (
+                {"id": job["id"], "number": job["jobNumber"], "type": "Service"} if job else None
+            ),
             "projectId": None,
             "royalty": None,
             "employeeInfo": None,
@@ -946,8 +1126,14 @@ class Dataset:
             self.now_ms += 1000 * rng.randint(1, 90)
         return self.now_ms
 
-    def _pick(self, rng: random.Random, stream: str, k: int,
-              cond: Callable[[dict], object] | None = None, tries: int = 4) -> list[dict]:
+    def _pick(
+        self,
+        rng: random.Random,
+        stream: str,
+        k: int,
+        cond: Callable[[dict], object] | None = None,
+        tries: int = 4,
+    ) -> list[dict]:
         ids = self.sorted_ids[stream]
         if not ids:
             return []
@@ -984,8 +1170,9 @@ class Dataset:
             # new customers with contacts, a location, jobs, invoices
             for _ in range(max(1, n // 4)):
                 stamp = self._tick(rng)
-                self._gen_customer_tree(rng, self.sorted_ids["customers"], None, None,
-                                        stamp, stamp, stamp=stamp)
+                self._gen_customer_tree(
+                    rng, self.sorted_ids["customers"], None, None, stamp, stamp, stamp=stamp
+                )
             # changed customers
             for c in self._pick(rng, "customers", max(1, n // 2), lambda r: r["active"]):
                 what = rng.random()
@@ -1003,15 +1190,16 @@ class Dataset:
                 if target is not None:
                     ch("customers", c, active=False, mergedToId=target["id"])
             # contacts change without touching their parent
-            for stream, pf, pstream in (("customer_contacts", "customerId", "customers"),
-                                        ("location_contacts", "locationId", "locations")):
+            for stream, pf, pstream in (
+                ("customer_contacts", "customerId", "customers"),
+                ("location_contacts", "locationId", "locations"),
+            ):
                 for c in self._pick(rng, stream, max(1, n // 2), lambda r: r["active"]):
                     if c["type"] == "Email":
                         ch(stream, c, value=f"changed.{rng.randint(1, 10**6)}@example.com")
                     else:
                         v = _phone(rng)
-                        ch(stream, c, value=v, phoneSettings={"phoneNumber": v,
-                                                              "doNotText": False})
+                        ch(stream, c, value=v, phoneSettings={"phoneNumber": v, "doNotText": False})
                 for c in self._pick(rng, stream, max(1, n // 4), lambda r: r["active"]):
                     ch(stream, c, active=False)
                 for p in self._pick(rng, pstream, max(1, n // 4)):
@@ -1021,49 +1209,79 @@ class Dataset:
             for loc in self._pick(rng, "locations", max(1, n // 8), lambda r: r["active"]):
                 ch("locations", loc, address=_addr(rng))
             # new jobs on existing customers that have locations
-            for c in self._pick(rng, "customers", max(1, n // 2),
-                                lambda r: r["active"] and self.children["locations"].get(r["id"])):
+            for c in self._pick(
+                rng,
+                "customers",
+                max(1, n // 2),
+                lambda r: r["active"] and self.children["locations"].get(r["id"]),
+            ):
                 lid = self.children["locations"][c["id"]][0]
                 stamp = self._tick(rng)
                 self._gen_job(rng, c, self.by_id["locations"][lid], stamp, stamp, stamp)
             # complete open jobs
             open_states = ("Scheduled", "Dispatched", "InProgress")
-            for j in self._pick(rng, "jobs", max(1, n // 2),
-                                lambda r: r["active"] and r["jobStatus"] in open_states):
+            for j in self._pick(
+                rng, "jobs", max(1, n // 2), lambda r: r["active"] and r["jobStatus"] in open_states
+            ):
                 now = self._tick(rng)
                 ch("jobs", j, jobStatus="Completed", completedOn=iso(now))
                 a = self.by_id["appointments"].get(j["lastAppointmentId"])
                 if a is not None:
                     ch("appointments", a, status="Done")
             # add appointments to open jobs
-            for j in self._pick(rng, "jobs", max(1, n // 4),
-                                lambda r: r["active"] and r["jobStatus"] in open_states):
+            for j in self._pick(
+                rng, "jobs", max(1, n // 4), lambda r: r["active"] and r["jobStatus"] in open_states
+            ):
                 now = self._tick(rng)
                 aid = self._new_id("appointments")
                 start = now + DAY_MS
                 appt = dict(self.by_id["appointments"][j["firstAppointmentId"]])
-                appt.update({"id": aid, "appointmentNumber": f"{j['jobNumber']}-x",
-                             "start": iso(start), "end": iso(start + 7_200_000),
-                             "status": "Scheduled", "createdOn": iso(now), "active": True})
+                appt.update(
+                    {
+                        "id": aid,
+                        "appointmentNumber": f"{j['jobNumber']}-x",
+                        "start": iso(start),
+                        "end": iso(start + 7_200_000),
+                        "status": "Scheduled",
+                        "createdOn": iso(now),
+                        "active": True,
+                    }
+                )
                 self._put("appointments", appt)
                 ch("jobs", j, appointmentCount=j["appointmentCount"] + 1, lastAppointmentId=aid)
             # pay invoices
-            for inv in self._pick(rng, "invoices", max(1, n // 2),
-                                  lambda r: r["active"] and r["balance"] not in ("0", "0.00")
-                                  and not r["balance"].startswith("-")):
+            for inv in self._pick(
+                rng,
+                "invoices",
+                max(1, n // 2),
+                lambda r: (
+                    r["active"]
+                    and r["balance"] not in ("0", "0.00")
+                    and not r["balance"].startswith("-")
+                ),
+            ):
                 now = self._tick(rng)
                 ch("invoices", inv, balance="0.00", paidOn=iso(now))
             # estimates
             for e in self._pick(rng, "estimates", max(1, n // 4), lambda r: r["active"]):
                 if rng.random() < 0.8:
-                    ch("estimates", e, status={"value": 1, "name": "Sold"},
-                       soldOn=iso(self.now_ms), soldBy=self._tech_ids[0])
+                    ch(
+                        "estimates",
+                        e,
+                        status={"value": 1, "name": "Sold"},
+                        soldOn=iso(self.now_ms),
+                        soldBy=self._tech_ids[0],
+                    )
                 else:
                     ch("estimates", e, active=False)
             # a technician
             for t in self._pick(rng, "technicians", 1):
-                ch("technicians", t, status=rng.choice(["Idle", "Dispatched", "Working", "Meal"]),
-                   hourlyRate=round(t["hourlyRate"] + 1.5, 2))
+                ch(
+                    "technicians",
+                    t,
+                    status=rng.choice(["Idle", "Dispatched", "Working", "Meal"]),
+                    hourlyRate=round(t["hourlyRate"] + 1.5, 2),
+                )
             pend = self._pending or {}
             self._commit()
             summary = {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -23,21 +22,19 @@ from psycopg.rows import dict_row
 
 from servicetitan_transforms.runner import run_transforms
 from servicetitan_transforms.settings import resolve_settings
+from tests.support.database import PG_HOST, PG_PORT, PG_USER
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from servicetitan_transforms.runner import TableSummary
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
 BIN_DIR = Path(sys.executable).parent
 TARGET_POSTGRES = BIN_DIR / "target-postgres"
 TRANSFORMS_CLI = BIN_DIR / "servicetitan-transforms"
 
-PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("PGPORT", "5432"))
-PG_USER = os.environ.get("PGUSER", "postgres")
 
 RAW_SCHEMA = "tap_servicetitan"
 TENANT_ID = 4242
@@ -189,9 +186,7 @@ def load_raw(
                 "bookmark_properties": ["modifiedOn"],
             }
         )
-        lines.extend(
-            {"type": "RECORD", "stream": stream, "record": one} for one in stream_records
-        )
+        lines.extend({"type": "RECORD", "stream": stream, "record": one} for one in stream_records)
     config = {
         "sqlalchemy_url": f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbname}",
         "default_target_schema": schema_name,
@@ -269,7 +264,7 @@ def sync_log(dbname: str, schema: str = "public") -> list[dict]:
     """Return st_sync_log in insertion order."""
     return query(
         dbname,
-        sql.SQL("select * from {} order by st_id").format(
-            sql.Identifier(schema, "st_sync_log")
-        ).as_string(None),
+        sql.SQL("select * from {} order by st_id")
+        .format(sql.Identifier(schema, "st_sync_log"))
+        .as_string(None),
     )

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+from . import credentials
 from .server import SandboxServer
 
 
@@ -18,10 +19,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a ServiceTitan API emulator (one tenant, generated data) on HTTP.",
     )
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=credentials.DEFAULT_PORT,
+        help=f"0 picks a free port (default {credentials.DEFAULT_PORT})",
+    )
     p.add_argument("--customers", type=int, default=2000)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--tenant-id", type=int, default=1234567)
+    p.add_argument("--tenant-id", type=int, default=credentials.TENANT_ID)
     p.add_argument("--export-page-size", type=int, default=500)
     p.add_argument("--rate-limit", type=float, default=None, help="requests per second (429 above)")
     p.add_argument("--error-rate", type=float, default=0.0, help="fraction of 503 answers")
@@ -33,16 +39,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.perf_counter()
-    srv = SandboxServer(customers=args.customers, seed=args.seed, tenant_id=args.tenant_id,
-                        host=args.host, port=args.port, export_page_size=args.export_page_size)
-    srv.faults.configure(rate_limit=args.rate_limit, error_rate=args.error_rate,
-                         latency=args.latency, token_lifetime=args.token_lifetime)
+    srv = SandboxServer(
+        customers=args.customers,
+        seed=args.seed,
+        tenant_id=args.tenant_id,
+        host=args.host,
+        port=args.port,
+        export_page_size=args.export_page_size,
+    )
+    srv.faults.configure(
+        rate_limit=args.rate_limit,
+        error_rate=args.error_rate,
+        latency=args.latency,
+        token_lifetime=args.token_lifetime,
+    )
     gc.freeze()  # the dataset lives as long as the process: keep it out of GC scans
     try:
         srv.start()
     except OSError as exc:
-        print(f"servicetitan-sandbox: cannot listen on {args.host}:{args.port}: {exc}",
-              file=sys.stderr)
+        print(
+            f"servicetitan-sandbox: cannot listen on {args.host}:{args.port}: {exc}",
+            file=sys.stderr,
+        )
         return 2
     stop = threading.Event()
 

@@ -1,4 +1,4 @@
-"""The five-minute demo: ``python -m tap_servicetitan.demo`` (``make demo``).
+"""The five-minute demo: ``servicetitan-demo`` (``make demo``).
 
 It starts the bundled ServiceTitan sandbox on a free port, finds a PostgreSQL
 to load into (the server at localhost or the ``PG*`` variables when it answers,
@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import re
-import selectors
 import shutil
 import signal
 import subprocess
@@ -38,6 +37,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
+
+from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
 
 PIPELINE = ("tap-servicetitan", "target-postgres", "servicetitan-transforms:run")
 ENVIRONMENT = "sandbox"
@@ -51,7 +52,6 @@ MUTATION_FRACTION = 0.01
 RAW_SCHEMA = "tap_servicetitan"
 TARGET_SCHEMA = "public"
 DEMO_DIR_VARIABLE = "SERVICETITAN_DEMO_DIR"
-SANDBOX_START_TIMEOUT = 300.0
 LOG_LINE = re.compile(r"^\S+\s+\[(?P<level>\w+)\s*\]\s+(?P<source>\S+)\s+(?P<message>.*)$")
 ERROR_LEVELS = {"error", "critical"}
 
@@ -98,8 +98,7 @@ def meltano_executable() -> str:
     if found:
         return found
     raise DemoError(
-        "meltano is not installed in this environment; run `make demo` "
-        "(or pip install -e '.[dev]' first)"
+        "meltano is not installed in this environment; run `make demo` (make venv installs it)"
     )
 
 
@@ -151,79 +150,6 @@ class RunBook:
 
 
 # ---------------------------------------------------------------- sandbox
-
-
-@dataclass
-class Sandbox:
-    """The bundled ServiceTitan emulator, run as a child process."""
-
-    customers: int
-    log_path: Path
-    process: subprocess.Popen | None = None
-    url: str = ""
-    config: dict[str, str] = field(default_factory=dict)
-
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "tap_servicetitan.sandbox.cli",
-            "--port", "0", "--customers", str(self.customers), "--seed", str(SANDBOX_SEED),
-        ]
-        with self.log_path.open("w", encoding="utf-8") as log:
-            self.process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=log, text=True
-            )
-        line = self._first_line()
-        match = re.search(r"listening on (\S+)", line)
-        if not match:
-            raise DemoError(f"the sandbox did not start: {line.strip() or self._log_tail()}")
-        self.url = match.group(1)
-        self.config = dict(re.findall(r"(\w+)=(\S+)", line))
-
-    def _first_line(self) -> str:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + SANDBOX_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if selector.select(timeout=0.5):
-                return self.process.stdout.readline()
-            if self.process.poll() is not None:
-                return ""
-        return ""
-
-    def _log_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            lines = self.log_path.read_text(encoding="utf-8").strip().splitlines()
-            if lines:
-                return lines[-1]
-        return "no output (see the sandbox log)"
-
-    def mutate(self, seed: int) -> dict:
-        import requests
-
-        response = requests.post(
-            f"{self.url}/_sandbox/mutate",
-            json={"fraction": MUTATION_FRACTION, "seed": seed},
-            timeout=120,
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -309,7 +235,11 @@ def open_local(name: str) -> Database | str:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         return f"{kwargs['host']}:{kwargs['port']} not usable ({reason})"
     password = quote(str(kwargs.get("password", "")), safe="")
-    auth = f"{quote(kwargs['user'], safe='')}:{password}" if password else quote(kwargs["user"], safe="")
+    auth = (
+        f"{quote(kwargs['user'], safe='')}:{password}"
+        if password
+        else quote(kwargs["user"], safe="")
+    )
     url = f"postgresql+psycopg://{auth}@{kwargs['host']}:{kwargs['port']}/{name}"
     return Database("local", name, kwargs, url, created=created)
 
@@ -369,7 +299,7 @@ class Progress:
             return None
         level, source, message = match["level"], match["source"], match["message"]
         if source == "tap-servicetitan" and message.startswith("METRIC: "):
-            return self._metric(message[len("METRIC: "):])
+            return self._metric(message[len("METRIC: ") :])
         if source == "servicetitan-transforms":
             self.transforms.append(message)
             return f"  transform {message}"
@@ -393,24 +323,19 @@ class Progress:
         return f"  extract   {stream:<18} {self.extracted[stream]:>9,} records"
 
 
-def meltano_env(sandbox: Sandbox, database: Database) -> dict[str, str]:
+def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("TAP_SERVICETITAN_", "TARGET_POSTGRES_", "SERVICETITAN_TRANSFORMS_"))
     }
-    cfg = sandbox.config
+    cfg = sandbox.tap_config()
     env.update(
         {
             "MELTANO_ENVIRONMENT": ENVIRONMENT,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "TAP_SERVICETITAN_API_URL": sandbox.url,
-            "TAP_SERVICETITAN_AUTH_URL": cfg.get("auth_url", f"{sandbox.url}/connect/token"),
-            "TAP_SERVICETITAN_CLIENT_ID": cfg.get("client_id", "sandbox-client-id"),
-            "TAP_SERVICETITAN_CLIENT_SECRET": cfg.get("client_secret", "sandbox-client-secret"),
-            "TAP_SERVICETITAN_ST_APP_KEY": cfg.get("st_app_key", "sandbox-app-key"),
-            "TAP_SERVICETITAN_TENANT_ID": cfg.get("tenant_id", "1234567"),
-            "SERVICETITAN_TRANSFORMS_TENANT_ID": cfg.get("tenant_id", "1234567"),
+            **{f"TAP_SERVICETITAN_{name.upper()}": value for name, value in cfg.items()},
+            "SERVICETITAN_TRANSFORMS_TENANT_ID": cfg["tenant_id"],
             "SERVICETITAN_TRANSFORMS_RAW_SCHEMA": RAW_SCHEMA,
             "SERVICETITAN_TRANSFORMS_TARGET_SCHEMA": TARGET_SCHEMA,
             **database.meltano_env(),
@@ -422,7 +347,12 @@ def meltano_env(sandbox: Sandbox, database: Database) -> dict[str, str]:
 def saved_state_exists(meltano: str, project: Path, env: dict[str, str]) -> bool:
     result = subprocess.run(
         [meltano, "--environment", ENVIRONMENT, "state", "list"],
-        cwd=project, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     if result.returncode != 0:
         raise DemoError(f"`meltano state list` failed: {last_line(result.stderr)}")
@@ -435,11 +365,23 @@ def last_line(text: str) -> str:
 
 
 def run_pipeline(
-    meltano: str, project: Path, env: dict[str, str], *, full_refresh: bool, log_path: Path,
+    meltano: str,
+    project: Path,
+    env: dict[str, str],
+    *,
+    full_refresh: bool,
+    log_path: Path,
     verbose: bool,
 ) -> Progress:
-    command = [meltano, "--environment", ENVIRONMENT, "run", "--force",
-               "--state-id-suffix", STATE_ID_SUFFIX]
+    command = [
+        meltano,
+        "--environment",
+        ENVIRONMENT,
+        "run",
+        "--force",
+        "--state-id-suffix",
+        STATE_ID_SUFFIX,
+    ]
     if full_refresh:
         command.append("--full-refresh")
     command.extend(PIPELINE)
@@ -448,8 +390,13 @@ def run_pipeline(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1,
+            command,
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
         )
         assert process.stdout is not None
         try:
@@ -553,20 +500,34 @@ def summarize(database: Database, progress: Progress, run_number: int, full: boo
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tap_servicetitan.demo",
+        prog="servicetitan-demo",
         description="Sandbox tenant -> tap-servicetitan -> target-postgres -> st_* tables, "
         "with a summary. Run it again for an incremental run.",
     )
-    parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS,
-                        help=f"customers in the sandbox tenant (default {DEFAULT_CUSTOMERS})")
-    parser.add_argument("--database", default=DEFAULT_DATABASE,
-                        help=f"database to create and load into (default {DEFAULT_DATABASE})")
-    parser.add_argument("--postgres", choices=("auto", "local", "embedded"), default="auto",
-                        help="auto: the local server (PG* variables) if reachable, else an "
-                        "embedded one (pgserver); local or embedded force one")
-    parser.add_argument("--state-dir", type=Path, default=None,
-                        help=f"run count, logs and embedded data (default .meltano/demo, "
-                        f"or ${DEMO_DIR_VARIABLE})")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=DEFAULT_CUSTOMERS,
+        help=f"customers in the sandbox tenant (default {DEFAULT_CUSTOMERS})",
+    )
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DATABASE,
+        help=f"database to create and load into (default {DEFAULT_DATABASE})",
+    )
+    parser.add_argument(
+        "--postgres",
+        choices=("auto", "local", "embedded"),
+        default="auto",
+        help="auto: the local server (PG* variables) if reachable, else an "
+        "embedded one (pgserver); local or embedded force one",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help=f"run count, logs and embedded data (default .meltano/demo, or ${DEMO_DIR_VARIABLE})",
+    )
     parser.add_argument("--verbose", action="store_true", help="show Meltano's full log")
     return parser
 
@@ -577,10 +538,12 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         print("demo: error: --customers must be at least 1", file=sys.stderr)
         return 2
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", args.database):
-        print("demo: error: --database must be a plain identifier (letters, digits, _)",
-              file=sys.stderr)
+        print(
+            "demo: error: --database must be a plain identifier (letters, digits, _)",
+            file=sys.stderr,
+        )
         return 2
-    sandbox: Sandbox | None = None
+    sandbox: SandboxProcess | None = None
     database: Database | None = None
     try:
         project = find_project()
@@ -591,12 +554,19 @@ def main(argv: t.Sequence[str] | None = None) -> int:
             subprocess.run([meltano, "install"], cwd=project, check=True)
 
         database = open_database(args.postgres, args.database, state_dir / "pgdata")
-        say(f"Loading into {database.describe()}, database {database.name}"
-            + (" (created now)" if database.created else ""))
+        say(
+            f"Loading into {database.describe()}, database {database.name}"
+            + (" (created now)" if database.created else "")
+        )
 
         say(f"Starting the ServiceTitan sandbox ({args.customers:,} customers) ...")
-        sandbox = Sandbox(args.customers, state_dir / "sandbox.log")
-        sandbox.start()
+        sandbox = SandboxProcess(
+            args.customers, seed=SANDBOX_SEED, log_path=state_dir / "sandbox.log"
+        )
+        try:
+            sandbox.start()
+        except SandboxStartError as exc:
+            raise DemoError(str(exc)) from None
         say(f"  sandbox listening on {sandbox.url}")
 
         env = meltano_env(sandbox, database)
@@ -612,10 +582,12 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         if incremental:
             run_number = book.runs + 1
             say(f"Incremental run #{run_number}: only what changed since the last run.")
-            say(f"  replaying {book.runs} round(s) of changes on the sandbox tenant "
-                f"(about {MUTATION_FRACTION:.0%} of customers each), as a live tenant would")
+            say(
+                f"  replaying {book.runs} round(s) of changes on the sandbox tenant "
+                f"(about {MUTATION_FRACTION:.0%} of customers each), as a live tenant would"
+            )
             for seed in range(1, book.runs + 1):
-                sandbox.mutate(seed)
+                sandbox.mutate(MUTATION_FRACTION, seed)
         elif resumable:
             run_number = 1
             say("First run (full), resuming the interrupted one from its saved state.")
@@ -631,8 +603,12 @@ def main(argv: t.Sequence[str] | None = None) -> int:
 
         started = time.monotonic()
         progress = run_pipeline(
-            meltano, project, env, full_refresh=full_refresh,
-            log_path=state_dir / "last-run.log", verbose=args.verbose,
+            meltano,
+            project,
+            env,
+            full_refresh=full_refresh,
+            log_path=state_dir / "last-run.log",
+            verbose=args.verbose,
         )
         elapsed = time.monotonic() - started
         book.runs = run_number
@@ -640,15 +616,18 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         summarize(database, progress, run_number, full=not incremental)
         say(f"Pipeline took {elapsed:.1f} s; Meltano state id {STATE_ID}.")
     except KeyboardInterrupt:
-        print("\ndemo: interrupted; the next run resumes from the last saved state",
-              file=sys.stderr)
+        print(
+            "\ndemo: interrupted; the next run resumes from the last saved state", file=sys.stderr
+        )
         return 130
     except DemoError as error:
         print(f"demo: error: {error}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as error:
-        print(f"demo: error: {' '.join(map(str, error.cmd))} failed (exit {error.returncode})",
-              file=sys.stderr)
+        print(
+            f"demo: error: {' '.join(map(str, error.cmd))} failed (exit {error.returncode})",
+            file=sys.stderr,
+        )
         return 1
     except Exception as error:
         print(f"demo: error: {type(error).__name__}: {error}", file=sys.stderr)

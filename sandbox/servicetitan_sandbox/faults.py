@@ -39,22 +39,27 @@ def error_body(status: int, title: str, trace: str = "", errors: dict | None = N
         404: "https://tools.ietf.org/html/rfc7231#section-6.5.4",
         429: "https://tools.ietf.org/html/rfc6585#section-4",
     }.get(status, "https://tools.ietf.org/html/rfc7231#section-6.6.1")
-    return orjson.dumps({
-        "type": kind,
-        "title": title,
-        "status": status,
-        "traceId": trace or f"00-sandbox{random.getrandbits(64):016x}-01",
-        "errors": errors or {},
-        "data": {},
-    })
+    return orjson.dumps(
+        {
+            "type": kind,
+            "title": title,
+            "status": status,
+            "traceId": trace or f"00-sandbox{random.getrandbits(64):016x}-01",
+            "errors": errors or {},
+            "data": {},
+        }
+    )
 
 
-def error_response(status: int, title: str, html: bool = False,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, title: str, html: bool = False, headers: dict[str, str] | None = None
+) -> Response:
     if html and status >= 500:
-        page = (f"<!DOCTYPE html><html><head><title>{status} Error</title></head>"
-                f"<body><h1>{status}</h1><p>{title}</p><hr><p>sandbox gateway</p>"
-                "</body></html>").encode()
+        page = (
+            f"<!DOCTYPE html><html><head><title>{status} Error</title></head>"
+            f"<body><h1>{status}</h1><p>{title}</p><hr><p>sandbox gateway</p>"
+            "</body></html>"
+        ).encode()
         return Response(status, page, "text/html; charset=utf-8", dict(headers or {}))
     return Response(status, error_body(status, title), headers=dict(headers or {}))
 
@@ -105,10 +110,19 @@ class Faults:
             self._level = 0.0
             self._last = time.monotonic()
 
-    def configure(self, rate_limit: float | None = None, error_rate: float = 0.0,
-                  error_status: int = 503, drop_rate: float = 0.0, latency: float = 0.0,
-                  slow_rate: float = 0.0, slow_seconds: float = 0.0, token_lifetime: float = 900,
-                  html_errors: bool = False, seed: int = 0) -> None:
+    def configure(
+        self,
+        rate_limit: float | None = None,
+        error_rate: float = 0.0,
+        error_status: int = 503,
+        drop_rate: float = 0.0,
+        latency: float = 0.0,
+        slow_rate: float = 0.0,
+        slow_seconds: float = 0.0,
+        token_lifetime: float = 900,
+        html_errors: bool = False,
+        seed: int = 0,
+    ) -> None:
         """Replace the settings (unnamed ones go back to their defaults)."""
         with self._lock:
             self.rate_limit = float(rate_limit) if rate_limit else None
@@ -125,8 +139,9 @@ class Faults:
             self._level = 0.0
             self._last = time.monotonic()
 
-    def fail_next(self, n: int = 1, status: int = 500, retry_after: float | None = None,
-                  drop: bool = False) -> None:
+    def fail_next(
+        self, n: int = 1, status: int = 500, retry_after: float | None = None, drop: bool = False
+    ) -> None:
         """The next ``n`` API requests fail with ``status`` (or a dropped connection)."""
         with self._lock:
             for _ in range(int(n)):
@@ -176,6 +191,7 @@ class Faults:
 
 # ----------------------------------------------------------------------------- wrappers
 
+
 def with_forced(faults: Faults, h: Handler) -> Handler:
     def wrapped(req: object) -> Response:
         forced = faults.pop_forced()
@@ -191,6 +207,7 @@ def with_forced(faults: Faults, h: Handler) -> Handler:
             headers["Retry-After"] = "1"
         title = TITLES.get(status, f"Error {status}")
         return error_response(status, title, faults.html_errors, headers)
+
     return wrapped
 
 
@@ -198,9 +215,11 @@ def with_rate_limit(faults: Faults, h: Handler) -> Handler:
     def wrapped(req: object) -> Response:
         wait = faults.take_token()
         if wait > 0:
-            return error_response(429, "Too many requests",
-                                  headers={"Retry-After": str(max(1, math.ceil(wait)))})
+            return error_response(
+                429, "Too many requests", headers={"Retry-After": str(max(1, math.ceil(wait)))}
+            )
         return h(req)
+
     return wrapped
 
 
@@ -208,9 +227,9 @@ def with_errors(faults: Faults, h: Handler) -> Handler:
     def wrapped(req: object) -> Response:
         if faults.roll(faults.error_rate):
             status = faults.error_status
-            return error_response(status, TITLES.get(status, f"Error {status}"),
-                                  faults.html_errors)
+            return error_response(status, TITLES.get(status, f"Error {status}"), faults.html_errors)
         return h(req)
+
     return wrapped
 
 
@@ -219,6 +238,7 @@ def with_drop(faults: Faults, h: Handler) -> Handler:
         if faults.roll(faults.drop_rate):
             return Response(drop=True)
         return h(req)
+
     return wrapped
 
 
@@ -230,6 +250,7 @@ def with_latency(faults: Faults, h: Handler) -> Handler:
         if delay > 0:
             time.sleep(delay)
         return h(req)
+
     return wrapped
 
 

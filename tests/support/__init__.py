@@ -1,0 +1,1 @@
+"""What the tests share: databases, sandboxes, Meltano and the st_* oracle."""

@@ -1,0 +1,134 @@
+"""Generate the tap's JSON schemas from the API reference kept in this repository.
+
+``reference/endpoints.json`` (beside this module) is ServiceTitan's endpoint
+reference, machine-readable: per endpoint its module, URL, kind, scopes, query
+parameters and every field of its records. This module turns the record of each
+stream's endpoint into ``tap-servicetitan/tap_servicetitan/schemas/<stream>.json``.
+
+Usage: ``servicetitan-generate-schemas [--check]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
+
+# stream name -> endpoint URL in the reference
+STREAMS = {
+    "customers": "/crm/v2/tenant/{tenant}/export/customers",
+    "customer_contacts": "/crm/v2/tenant/{tenant}/export/customers/contacts",
+    "locations": "/crm/v2/tenant/{tenant}/export/locations",
+    "location_contacts": "/crm/v2/tenant/{tenant}/export/locations/contacts",
+    "jobs": "/jpm/v2/tenant/{tenant}/export/jobs",
+    "appointments": "/jpm/v2/tenant/{tenant}/export/appointments",
+    "invoices": "/accounting/v2/tenant/{tenant}/export/invoices",
+    "estimates": "/sales/v2/tenant/{tenant}/export/estimates",
+    "technicians": "/settings/v2/tenant/{tenant}/export/technicians",
+}
+
+# Money the API sends as decimal strings; the tap emits them as exact JSON numbers.
+DECIMAL_STRINGS = {
+    "invoices": {"subTotal", "salesTax", "total", "balance", "discountTotal"},
+}
+
+SCALARS = {
+    "int64": {"type": "integer"},
+    "int32": {"type": "integer"},
+    "bool": {"type": "boolean"},
+    "decimal": {"type": "number"},
+    "double": {"type": "number"},
+    "string(date-time)": {"type": "string", "format": "date-time"},
+}
+
+
+@cache
+def reference() -> dict[str, dict]:
+    """The endpoint reference, keyed by URL."""
+    text = resources.files(__package__).joinpath("reference/endpoints.json").read_text()
+    return {endpoint["url"]: endpoint for endpoint in json.loads(text)}
+
+
+def type_schema(typ: str, objects: dict) -> dict:
+    """JSON schema (without nullability) of one reference type."""
+    if typ.startswith("[") and typ.endswith("]"):
+        return {"type": "array", "items": type_schema(typ[1:-1], objects)}
+    if typ in SCALARS:
+        return dict(SCALARS[typ])
+    if typ.startswith("object "):
+        name = typ.split(" ", 1)[1]
+        if name in objects:
+            return object_schema(objects[name], objects)
+        # shape not documented: kept whole as JSON
+        return {"type": "object", "properties": {}, "additionalProperties": True}
+    # string, string(html|email|phone|duration|multiline|guid), enum(...)
+    return {"type": "string"}
+
+
+def object_schema(fields: dict, objects: dict, decimal_strings: frozenset = frozenset()) -> dict:
+    """JSON schema of a record or nested object; optional or nullable fields admit null."""
+    properties = {}
+    required = []
+    for name, spec in fields.items():
+        schema = (
+            {"type": "number"} if name in decimal_strings else type_schema(spec["type"], objects)
+        )
+        if spec["nullable"] or not spec["required"]:
+            schema["type"] = [schema["type"], "null"]
+        if spec["required"] and not spec["nullable"]:
+            required.append(name)
+        properties[name] = schema
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def stream_schema(stream: str) -> dict:
+    """The generated schema of one stream."""
+    endpoint = reference()[STREAMS[stream]]
+    decimals = frozenset(DECIMAL_STRINGS.get(stream, ()))
+    return object_schema(endpoint["fields"], endpoint.get("objects") or {}, decimals)
+
+
+def rendered(stream: str) -> str:
+    return json.dumps(stream_schema(stream), indent=2) + "\n"
+
+
+def stale_schemas() -> list[str]:
+    """Streams whose committed schema differs from a fresh generation."""
+    return [
+        stream
+        for stream in STREAMS
+        if not (SCHEMAS_DIR / f"{stream}.json").is_file()
+        or (SCHEMAS_DIR / f"{stream}.json").read_text() != rendered(stream)
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if a committed schema is stale"
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = stale_schemas()
+        for stream in stale:
+            print(f"stale schema: {stream} (run servicetitan-generate-schemas)")
+        return 1 if stale else 0
+    SCHEMAS_DIR.mkdir(parents=True, exist_ok=True)
+    for stream in STREAMS:
+        path = SCHEMAS_DIR / f"{stream}.json"
+        path.write_text(rendered(stream))
+        print(f"{path.relative_to(ROOT)}: {len(reference()[STREAMS[stream]]['fields'])} fields")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
