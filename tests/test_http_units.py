@@ -5,8 +5,9 @@ from __future__ import annotations
 import orjson
 import requests
 
-from tap_servicetitan.http import RateLimiter, error_title, retry_after_seconds
 from tap_servicetitan.pagination import ExportPaginator, ListPaginator
+from tap_servicetitan.ratelimit import RateLimiter
+from tap_servicetitan.responses import error_title, retry_after_seconds
 
 
 def _response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from tap_servicetitan.api import ServiceTitanApi
 from tap_servicetitan.client import ListStream
 from tap_servicetitan.tap import TapServiceTitan
 
@@ -19,7 +20,7 @@ class ActiveCustomersList(ListStream):
 
 def test_list_stream_pages_until_has_more_is_false(fresh_sandbox) -> None:
     tap = TapServiceTitan(config=fresh_sandbox.tap_config())
-    stream = ActiveCustomersList(tap=tap)
+    stream = ActiveCustomersList(tap=tap, api=ServiceTitanApi(tap.config))
     ids = [record["id"] for record in stream.get_records(None)]
     active = {r["id"] for r in fresh_sandbox.dataset.records("customers") if r["active"]}
     assert len(ids) == len(set(ids))

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from servicetitan_sandbox import SandboxServer
-from tap_servicetitan.settings import CONFIG_SCHEMA
+from tap_servicetitan.config import CONFIG_SCHEMA
 from tap_servicetitan.streams import ALL_STREAMS
 
 ROOT = Path(__file__).resolve().parents[1]

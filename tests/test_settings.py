@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from servicetitan_devtools.tap_runner import run_tap
+from tap_servicetitan.config import PRODUCTION_API_URL, PRODUCTION_AUTH_URL, validate_settings
 from tap_servicetitan.errors import ConfigurationError
-from tap_servicetitan.settings import PRODUCTION_API_URL, PRODUCTION_AUTH_URL, validate_settings
 from tap_servicetitan.tap import TapServiceTitan
 
 GOOD = {

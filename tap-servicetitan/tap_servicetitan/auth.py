@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import typing as t
+import threading
 
 import backoff
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
+from typing_extensions import override
 
 from tap_servicetitan.errors import AuthenticationError
-from tap_servicetitan.http import error_title
-
-if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context  # noqa: F401
+from tap_servicetitan.responses import error_title
 
 #: Refresh this long before the token's announced expiry (capped at 10% of
 #: its lifetime, so short-lived tokens are still used for most of their life).
@@ -28,7 +26,9 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
     """Client-credentials token, refreshed ahead of expiry and after a 401.
 
     One instance serves every stream of a run, so a run asks for one token
-    unless it outlives it. It also sets the ``ST-App-Key`` header.
+    unless it outlives it. It also sets the ``ST-App-Key`` header, and it
+    remembers whether the last 401 already forced a refresh: a fresh token
+    that is still refused points at the app key, not at the token.
     """
 
     def __init__(
@@ -38,7 +38,6 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
         client_id: str,
         client_secret: str,
         app_key: str,
-        session: requests.Session | None = None,
         timeout: float = 30.0,
         max_tries: int = 5,
     ) -> None:
@@ -48,15 +47,13 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
             client_secret=client_secret,
         )
         self.auth_headers["ST-App-Key"] = app_key
-        if session is not None:
-            self._session = session
         self._timeout = timeout
         self._max_tries = max_tries
-        self.tokens_issued = 0
-        #: True once a 401 forced a refresh; cleared by the next success.
-        self.refreshed_after_401 = False
+        self._refreshed_after_401 = False
+        self._lock = threading.Lock()
 
     @property
+    @override
     def oauth_request_body(self) -> dict:
         return {
             "grant_type": "client_credentials",
@@ -64,6 +61,7 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
             "client_secret": self.client_secret,
         }
 
+    @override
     def is_token_valid(self) -> bool:
         if self.access_token is None or self.last_refreshed is None:
             return False
@@ -73,38 +71,58 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
         age = (dt.datetime.now(dt.timezone.utc) - self.last_refreshed).total_seconds()
         return age < self.expires_in - margin
 
-    def invalidate(self) -> None:
-        """Forget the current token so the next request fetches a new one."""
-        self.access_token = None
-        self.last_refreshed = None
+    def request_succeeded(self) -> None:
+        """An API request was accepted: the next 401 is worth a refresh again."""
+        self._refreshed_after_401 = False
 
+    def refresh_after_unauthorized(self, endpoint: str, title: str) -> None:
+        """Drop the token after a 401 so the retry fetches a new one.
+
+        Raises:
+            AuthenticationError: a token fetched after the previous 401 was
+                refused too, which means the app key is wrong.
+        """
+        with self._lock:
+            if self._refreshed_after_401:
+                msg = (
+                    f"ServiceTitan refused a fresh token for {endpoint} (401: {title}); "
+                    "check the setting 'st_app_key' (the app key must belong to the app "
+                    "of client_id)"
+                )
+                raise AuthenticationError(msg)
+            self.access_token = None
+            self.last_refreshed = None
+            self._refreshed_after_401 = True
+
+    @override
     def update_access_token(self) -> None:
         """Fetch a token, retrying 5xx answers and connection failures."""
-        fetch = backoff.on_exception(
-            backoff.expo,
-            (TokenEndpointUnavailableError, requests.ConnectionError, requests.Timeout),
-            max_tries=self._max_tries,
-            jitter=backoff.full_jitter,
-            logger=self.logger,
-        )(self._request_token)
-        requested_at = dt.datetime.now(dt.timezone.utc)
-        token = fetch()
-        self.access_token = token["access_token"]
-        self.expires_in = int(token.get("expires_in") or 0) or None
-        self.last_refreshed = requested_at
-        self.tokens_issued += 1
+        with self._lock:
+            if self.is_token_valid():  # another thread refreshed it meanwhile
+                return
+            fetch = backoff.on_exception(
+                backoff.expo,
+                (TokenEndpointUnavailableError, requests.ConnectionError, requests.Timeout),
+                max_tries=self._max_tries,
+                jitter=backoff.full_jitter,
+                logger=self.logger,
+            )(self._request_token)
+            requested_at = dt.datetime.now(dt.timezone.utc)
+            token = fetch()
+            self.access_token = token["access_token"]
+            self.expires_in = int(token.get("expires_in") or 0) or None
+            self.last_refreshed = requested_at
         self.logger.info("Obtained an access token (expires in %s s)", self.expires_in)
 
     def _request_token(self) -> dict:
-        response = self._session.post(
+        response = requests.post(
             self.auth_endpoint,
             data=self.oauth_request_body,
             timeout=self._timeout,
         )
         if response.status_code >= 500:
-            raise TokenEndpointUnavailableError(
-                f"token endpoint answered {response.status_code}: {error_title(response)}"
-            )
+            msg = f"token endpoint answered {response.status_code}: {error_title(response)}"
+            raise TokenEndpointUnavailableError(msg)
         if response.status_code in (400, 401):
             msg = (
                 "ServiceTitan rejected the OAuth credentials "

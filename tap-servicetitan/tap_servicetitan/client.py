@@ -20,27 +20,28 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
-from tap_servicetitan.errors import AccessDeniedError, AuthenticationError
-from tap_servicetitan.http import error_title, retry_after_seconds
+from tap_servicetitan.checkpoint import write_checkpoint
+from tap_servicetitan.errors import AccessDeniedError
 from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body
+from tap_servicetitan.responses import error_title, retry_after_seconds
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
     import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+    from tap_servicetitan.api import ServiceTitanApi
     from tap_servicetitan.auth import ServiceTitanAuthenticator
-    from tap_servicetitan.tap import TapServiceTitan
 
 SCHEMAS = SchemaDirectory(resources.files("tap_servicetitan") / "schemas")
 
 #: Exponential backoff for 5xx/timeouts/dropped connections: 1, 2, 4 ... capped.
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
-
-CONNECT_TIMEOUT_SECONDS = 10.0
 
 #: How long one request may keep meeting 429s (waiting as told each time)
 #: before they count against ``max_retries`` like any other failure.
@@ -68,24 +69,29 @@ class ServiceTitanStream(RESTStream):
     #: level (and dropping unknown fields) is enough, and halves the CPU per record.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
 
-    _tap: TapServiceTitan
-
-    def __init__(self, tap: TapServiceTitan) -> None:
+    def __init__(self, tap: Tap, api: ServiceTitanApi) -> None:
         super().__init__(tap=tap)
-        self._requests_session = tap.api_session
+        self.api = api
 
     @property
+    @override
     def url_base(self) -> str:
-        api_url = self.config["api_url"].rstrip("/")
-        return f"{api_url}/{self.module}/v2/tenant/{self.config['tenant_id']}/"
+        return self.api.module_url(self.module)
 
     @property
+    @override
+    def requests_session(self) -> requests.Session:
+        return self.api.session
+
+    @property
+    @override
     def authenticator(self) -> ServiceTitanAuthenticator:
-        return self._tap.api_authenticator
+        return self.api.authenticator
 
     @property
+    @override
     def timeout(self) -> tuple[float, float]:  # type: ignore[override]
-        return (CONNECT_TIMEOUT_SECONDS, float(self.config["request_timeout"]))
+        return self.api.timeout
 
     @property
     def endpoint(self) -> str:
@@ -94,13 +100,16 @@ class ServiceTitanStream(RESTStream):
 
     # Errors and retries
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         if status < HTTPStatus.BAD_REQUEST:
-            self.authenticator.refreshed_after_401 = False
+            self.authenticator.request_succeeded()
             return
         if status == HTTPStatus.UNAUTHORIZED:
-            self._handle_unauthorized(response)
+            # Refresh the token once; a fresh token still refused means a bad app key.
+            self.authenticator.refresh_after_unauthorized(self.endpoint, error_title(response))
+            raise RetriableAPIError(self.response_error_message(response), response)
         if status == HTTPStatus.FORBIDDEN:
             msg = (
                 f"ServiceTitan denied access to {self.endpoint} (403: {error_title(response)}); "
@@ -114,20 +123,7 @@ class ServiceTitanStream(RESTStream):
             raise RetriableAPIError(self.response_error_message(response), response)
         raise FatalAPIError(self.response_error_message(response))
 
-    def _handle_unauthorized(self, response: requests.Response) -> None:
-        """Refresh the token once; a fresh token still refused means a bad app key."""
-        auth = self.authenticator
-        if auth.refreshed_after_401:
-            msg = (
-                f"ServiceTitan refused a fresh token for {self.endpoint} "
-                f"(401: {error_title(response)}); check the setting 'st_app_key' "
-                "(the app key must belong to the app of client_id)"
-            )
-            raise AuthenticationError(msg)
-        auth.invalidate()
-        auth.refreshed_after_401 = True
-        raise RetriableAPIError(self.response_error_message(response), response)
-
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         path = urlparse(response.url).path
         return (
@@ -135,6 +131,7 @@ class ServiceTitanStream(RESTStream):
             f"({path}): {error_title(response)}"
         )
 
+    @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """The SDK's retries, around a patient retry of 429s alone.
 
@@ -152,9 +149,11 @@ class ServiceTitanStream(RESTStream):
         )(func)
         return super().request_decorator(patient)
 
+    @override
     def backoff_max_tries(self) -> int:
-        return int(self.config["max_retries"]) + 1
+        return self.api.max_tries
 
+    @override
     def backoff_wait_generator(self) -> Generator[float, BaseException, None]:  # type: ignore[override]
         """``Retry-After`` when the API gives one, else capped exponential backoff."""
         attempt = 0
@@ -167,15 +166,18 @@ class ServiceTitanStream(RESTStream):
             attempt += 1
             exception = yield wait
 
+    @override
     def backoff_jitter(self, value: float) -> float:
         """Add up to 25% random jitter; never wait less than asked."""
         return value * (1 + 0.25 * random.random())
 
     # Records
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from page_body(response).get("data") or ()
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         for field in self.decimal_string_fields:
             value = row.get(field)
@@ -208,6 +210,7 @@ class ExportStream(ServiceTitanStream):
     #: State key holding the feed's resume point.
     RESUME_KEY: t.ClassVar[str] = "continue_from"
 
+    @override
     def get_new_paginator(self) -> ExportPaginator:
         return ExportPaginator(self._starting_from())
 
@@ -219,9 +222,11 @@ class ExportStream(ServiceTitanStream):
         start = self.get_starting_timestamp(None)
         return start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
         return {"from": next_page_token} if next_page_token else {}
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         body = page_body(response)
         yield from body.get("data") or ()
@@ -232,8 +237,7 @@ class ExportStream(ServiceTitanStream):
         if not resume_point:
             return
         self.stream_state[self.RESUME_KEY] = resume_point
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        write_checkpoint(self)
 
 
 class ListStream(ServiceTitanStream):
@@ -241,8 +245,10 @@ class ListStream(ServiceTitanStream):
 
     page_size: t.ClassVar[int] = 5000  # the API's maximum
 
+    @override
     def get_new_paginator(self) -> ListPaginator:
         return ListPaginator()
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
         return {"page": next_page_token or 1, "pageSize": self.page_size}

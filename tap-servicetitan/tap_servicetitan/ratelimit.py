@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every stream: one session, one rate limiter.
+"""Client-side rate limiting: one limiter and one session for every stream of a run.
 
 ServiceTitan limits each app to 60 requests per second per tenant. All streams
 of a run share one :class:`RateLimiter` through one :class:`RateLimitedSession`,
@@ -12,8 +12,8 @@ import threading
 import time
 import typing as t
 
-import orjson
 import requests
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,37 +57,7 @@ class RateLimitedSession(requests.Session):
         super().__init__()
         self.limiter = limiter
 
+    @override
     def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
         self.limiter.acquire()
         return super().send(request, **kwargs)
-
-
-def error_title(response: requests.Response) -> str:
-    """The human-readable part of a ServiceTitan error answer.
-
-    ServiceTitan errors are JSON ``{type, title, status, traceId, errors}``;
-    gateways and outages sometimes answer with an HTML page instead.
-    """
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
-        return f"{response.reason or 'error'} (non-JSON answer: {kind})"
-    if isinstance(body, dict):
-        title = body.get("title") or body.get("error_description") or body.get("error")
-        if title:
-            return str(title)
-    return response.reason or "error"
-
-
-def retry_after_seconds(response: requests.Response | None) -> float | None:
-    """Seconds asked by a ``Retry-After`` header (delta-seconds form), if any."""
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

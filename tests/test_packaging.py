@@ -1,0 +1,163 @@
+"""The repository's shape: what each distribution ships, and that the parts agree."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from servicetitan_devtools.generate_schemas import stale_schemas
+from servicetitan_sandbox import credentials
+
+ROOT = Path(__file__).resolve().parents[1]
+TAP = Path(sys.executable).parent / "tap-servicetitan"
+EXTRACTOR_VENV = ROOT / ".meltano" / "extractors" / "tap-servicetitan" / "venv"
+PYTHON_FOLDERS = (
+    "tap-servicetitan",
+    "sandbox",
+    "transforms",
+    "tools",
+    "tests",
+    "bench",
+    "preflight",
+)
+
+#: JSON schema type of a tap setting -> Meltano setting kind.
+MELTANO_KIND = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
+
+
+def meltano_manifest() -> dict:
+    return yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+
+
+def extractor() -> dict:
+    return meltano_manifest()["plugins"]["extractors"][0]
+
+
+def tap_about() -> dict:
+    about = subprocess.run(
+        [str(TAP), "--about", "--format=json"], capture_output=True, check=True, text=True
+    )
+    return json.loads(about.stdout)
+
+
+def expected_kind(schema: dict) -> str:
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    (json_type,) = [kind for kind in types if kind != "null"]
+    if schema.get("format") == "date-time":
+        return "date_iso8601"
+    return MELTANO_KIND[json_type]
+
+
+def test_meltano_yml_declares_every_tap_setting_as_the_tap_does() -> None:
+    about = tap_about()["settings"]
+    declared = {setting["name"]: setting for setting in extractor()["settings"]}
+    sdk_builtins = {"stream_maps", "stream_map_config", "faker_config", "batch_config"}
+    own = {name: schema for name, schema in about["properties"].items()
+           if name not in sdk_builtins and not name.startswith("flattening_")}  # fmt: skip
+    assert set(declared) >= set(own), set(own) - set(declared)
+    for name, schema in own.items():
+        setting = declared[name]
+        assert setting["kind"] == expected_kind(schema), name
+        assert setting.get("value") == schema.get("default"), name
+        assert bool(setting.get("sensitive")) == bool(schema.get("secret")), name
+    assert set(extractor()["settings_group_validation"][0]) == set(about.get("required", []))
+
+
+def test_sandbox_environment_uses_the_sandbox_credentials() -> None:
+    (sandbox_env,) = [env for env in meltano_manifest()["environments"] if env["name"] == "sandbox"]
+    (tap,) = sandbox_env["config"]["plugins"]["extractors"]
+    url = f"http://127.0.0.1:{credentials.DEFAULT_PORT}"
+    assert tap["config"] == credentials.tap_config(url)
+
+
+def test_committed_schemas_equal_a_fresh_generation() -> None:
+    assert stale_schemas() == []
+
+
+def test_extractor_venv_has_only_the_tap() -> None:
+    site_packages = list(EXTRACTOR_VENV.glob("lib/python*/site-packages"))
+    assert site_packages, f"{EXTRACTOR_VENV} is missing: run `make plugins`"
+    installed = {path.name.lower() for path in site_packages[0].iterdir()}
+    assert any(name.startswith("tap_servicetitan") for name in installed)
+    unwanted = (
+        "psycopg",
+        "servicetitan_sandbox",
+        "servicetitan_devtools",
+        "servicetitan_transforms",
+    )
+    assert not [name for name in installed if name.startswith(unwanted)]
+
+
+def module_name(path: Path) -> str:
+    """Dotted module name of a source file, from its package root."""
+    package_root = path.parent
+    while (package_root / "__init__.py").exists():
+        package_root = package_root.parent
+    relative = path.with_suffix("").relative_to(package_root).parts
+    return ".".join(relative[:-1] if relative[-1] == "__init__" else relative)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (anywhere in the file, typing-only imports too)."""
+    files = [p for folder in PYTHON_FOLDERS for p in (ROOT / folder).rglob("*.py")
+             if ".venv" not in p.parts]  # fmt: skip
+    modules = {module_name(path): path for path in files}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    prefix = package.split(".")
+                    prefix = prefix[: len(prefix) - node.level + 1]
+                    base = ".".join([*prefix, base] if base else prefix)
+                submodules = [f"{base}.{alias.name}" for alias in node.names]
+                # `from . import x` needs the submodule x, not the package's __init__
+                targets = submodules if node.module is None else [base, *submodules]
+            graph[name] |= {target for target in targets if target in modules and target != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle as a list of modules, or [] when there is none."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return []
+
+
+def test_find_cycle_sees_a_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_python_files_import_without_cycles() -> None:
+    graph = import_graph()
+    assert "tap_servicetitan.client" in graph
+    assert "tap_servicetitan.api" in graph["tap_servicetitan.tap"]
+    assert find_cycle(graph) == []

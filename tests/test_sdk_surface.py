@@ -1,0 +1,70 @@
+"""The singer-sdk surface the tap relies on: hooks it overrides, the one private use."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+from contextlib import redirect_stdout
+
+from singer_sdk import RESTStream, Stream
+from singer_sdk.authenticators import OAuthAuthenticator
+from singer_sdk.streams._state import StreamStateManager  # the private use under test
+
+from servicetitan_sandbox import SandboxServer
+from tap_servicetitan.auth import ServiceTitanAuthenticator
+from tap_servicetitan.checkpoint import write_checkpoint
+from tap_servicetitan.client import ExportStream, ListStream, ServiceTitanStream
+from tap_servicetitan.tap import TapServiceTitan
+
+
+def overridden_hooks(cls: type, base: type) -> list[str]:
+    """Names ``cls`` defines itself that ``base`` (the SDK class) also defines."""
+    return [
+        name
+        for klass in cls.__mro__
+        if klass.__module__.startswith("tap_servicetitan")
+        for name in vars(klass)
+        if not name.startswith("_") and hasattr(base, name)
+    ]
+
+
+def test_every_overridden_sdk_hook_is_marked_override() -> None:
+    for cls, base in (
+        (ExportStream, RESTStream),
+        (ListStream, RESTStream),
+        (ServiceTitanAuthenticator, OAuthAuthenticator),
+        (TapServiceTitan, TapServiceTitan.__mro__[1]),
+    ):
+        hooks = overridden_hooks(cls, base)
+        assert hooks, cls
+        for name in hooks:
+            if name in {"name", "config_jsonschema", "message_writer_class", "schema",
+                        "primary_keys", "replication_key", "is_sorted", "path",
+                        "TYPE_CONFORMANCE_LEVEL"}:  # fmt: skip
+                continue  # class attributes, not hooks
+            member = inspect.getattr_static(cls, name)
+            function = member.fget if isinstance(member, property) else member
+            assert getattr(function, "__override__", False), f"{cls.__name__}.{name}"
+
+
+def test_the_private_members_write_checkpoint_uses_still_exist() -> None:
+    assert "is_flushed" in inspect.getsource(StreamStateManager)
+    signature = inspect.signature(Stream._write_state_message)
+    assert list(signature.parameters) == ["self"]
+
+
+def test_write_checkpoint_emits_the_current_state_now() -> None:
+    with SandboxServer(customers=5, seed=1) as server:
+        tap = TapServiceTitan(config=server.tap_config(), setup_mapper=False)
+        stream: ServiceTitanStream = tap.streams["customers"]
+        stream.stream_state["continue_from"] = "resume-here"
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        with redirect_stdout(out):
+            write_checkpoint(stream)
+        out.flush()
+        text = out.buffer.getvalue().decode()
+    messages = [json.loads(line) for line in text.splitlines()]
+    states = [m["value"] for m in messages if m["type"] == "STATE"]
+    assert states, text
+    assert states[-1]["bookmarks"]["customers"]["continue_from"] == "resume-here"
