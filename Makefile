@@ -13,7 +13,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml */pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./transforms -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./transforms -e ./preflight -e '.[dev]'
 	touch $(STAMP)
 
 plugins: venv

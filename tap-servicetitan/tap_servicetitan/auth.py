@@ -51,6 +51,8 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
         self._max_tries = max_tries
         self._refreshed_after_401 = False
         self._lock = threading.Lock()
+        #: The scopes the last token names (OAuth ``scope``), or None when it names none.
+        self.granted_scopes: frozenset[str] | None = None
 
     @property
     @override
@@ -111,6 +113,9 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
             token = fetch()
             self.access_token = token["access_token"]
             self.expires_in = int(token.get("expires_in") or 0) or None
+            self.granted_scopes = (
+                frozenset(str(token["scope"]).split()) if token.get("scope") else None
+            )
             self.last_refreshed = requested_at
         self.logger.info("Obtained an access token (expires in %s s)", self.expires_in)
 

@@ -1,0 +1,78 @@
+"""Generate the preflight check's table of one cheap endpoint per OAuth scope.
+
+The preflight proves a scope is granted with one request to a list endpoint
+that needs that scope, asking for one record (``pageSize=1``). This module picks,
+from the API reference beside it (``reference/endpoints.json``), the simplest such
+endpoint for every scope: a list endpoint (never an export feed) with a
+``pageSize`` parameter and no path parameter other than the tenant, fewest path
+segments first. Scopes without one are left out; the preflight then relies on
+the scopes the token names.
+
+Usage: ``servicetitan-generate-probe-endpoints [--check]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from servicetitan_devtools.generate_schemas import reference
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = ROOT / "preflight" / "servicetitan_preflight" / "probe_endpoints.json"
+
+#: ``/<module>/<version>/tenant/{tenant}/<resource>``
+ENDPOINT_URL = re.compile(r"^/[^/]+/v\d+/tenant/\{tenant\}/(?P<resource>.+)$")
+
+
+def cheap_resource(endpoint: dict) -> str | None:
+    """The endpoint's resource path if one page of one record is all it costs."""
+    match = ENDPOINT_URL.match(endpoint["url"])
+    if not match or endpoint["kind"] != "list" or "pageSize" not in endpoint["query"]:
+        return None
+    resource = match["resource"]
+    return None if "{" in resource else resource
+
+
+def probe_endpoints() -> dict[str, str]:
+    """Scope -> URL template (``/crm/v2/tenant/{tenant}/customers``) of its cheapest endpoint."""
+    best: dict[str, tuple[tuple[int, int, str], str]] = {}
+    for url, endpoint in reference().items():
+        resource = cheap_resource(endpoint)
+        if resource is None:
+            continue
+        rank = (resource.count("/"), len(resource), resource)
+        for scope in endpoint["scopes"]:
+            if scope not in best or rank < best[scope][0]:
+                best[scope] = (rank, url)
+    return {scope: best[scope][1] for scope in sorted(best)}
+
+
+def rendered() -> str:
+    return json.dumps(probe_endpoints(), indent=2) + "\n"
+
+
+def is_stale() -> bool:
+    return not TABLE.exists() or TABLE.read_text(encoding="utf-8") != rendered()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the committed table differs"
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        if is_stale():
+            sys.stderr.write(f"{TABLE} is stale: run servicetitan-generate-probe-endpoints\n")
+            sys.exit(1)
+        return
+    TABLE.write_text(rendered(), encoding="utf-8")
+    sys.stdout.write(f"wrote {len(probe_endpoints())} scopes to {TABLE}\n")
+
+
+if __name__ == "__main__":
+    main()
