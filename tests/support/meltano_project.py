@@ -15,7 +15,9 @@ from servicetitan_sandbox import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = str(Path(sys.executable).parent / "meltano")
-FULL_PIPELINE = ("run", "tap-servicetitan", "target-postgres", "servicetitan-transforms:run")
+PREFLIGHT = str(Path(sys.executable).parent / "servicetitan-preflight")
+#: The job users schedule: preflight check, extract-load, transforms (meltano.yml).
+FULL_PIPELINE = ("run", "servicetitan-sync")
 
 
 class MeltanoProject:
@@ -54,6 +56,18 @@ class MeltanoProject:
             capture_output=True,
             text=True,
             timeout=timeout,
+            check=False,
+        )
+
+    def preflight(self, **env: str) -> subprocess.CompletedProcess:
+        """``servicetitan-preflight check`` as Meltano would run it, ``env`` overriding."""
+        return subprocess.run(
+            [PREFLIGHT, "check"],
+            cwd=ROOT,
+            env={**self.env, "MELTANO_PROJECT_ROOT": str(ROOT), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
             check=False,
         )
 
