@@ -33,11 +33,13 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Benchmarks print figures (no pass/fail): tap alone, transforms alone, the whole pipeline.
+# Benchmarks print figures (no pass/fail): tap alone, transforms alone, the whole pipeline,
+# the preflight check.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
 	$(BIN)/python bench/bench_transforms.py
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_preflight.py
 
 clean:
 	rm -rf $(VENV) .meltano

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from servicetitan_devtools import generate_probe_endpoints
 from servicetitan_devtools.generate_schemas import stale_schemas
+from servicetitan_preflight.cli import OPTIONS
 from servicetitan_sandbox import credentials
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +91,7 @@ def test_extractor_venv_has_only_the_tap() -> None:
         "servicetitan_sandbox",
         "servicetitan_devtools",
         "servicetitan_transforms",
+        "servicetitan_preflight",
     )
     assert not [name for name in installed if name.startswith(unwanted)]
 
@@ -161,3 +164,30 @@ def test_python_files_import_without_cycles() -> None:
     assert "tap_servicetitan.client" in graph
     assert "tap_servicetitan.api" in graph["tap_servicetitan.tap"]
     assert find_cycle(graph) == []
+
+
+def test_committed_probe_endpoints_equal_a_fresh_generation() -> None:
+    assert not generate_probe_endpoints.is_stale(), "run servicetitan-generate-probe-endpoints"
+
+
+def test_preflight_utility_declares_the_check_and_its_defaults() -> None:
+    (utility,) = [
+        plugin
+        for plugin in meltano_manifest()["plugins"]["utilities"]
+        if plugin["name"] == "servicetitan-preflight"
+    ]
+    declared = {setting["name"]: setting.get("value") for setting in utility["settings"]}
+    assert declared == {option: default for option, (_env, default) in OPTIONS.items()}
+    for option, (env, _default) in OPTIONS.items():
+        assert env == f"SERVICETITAN_PREFLIGHT_{option.upper()}"
+    assert utility["commands"]["check"]["args"] == "check"
+    # the tap is installed beside the check, and the tap never depends on it
+    assert "./tap-servicetitan" in utility["pip_url"] and "./preflight" in utility["pip_url"]
+    tap_project = (ROOT / "tap-servicetitan" / "pyproject.toml").read_text(encoding="utf-8")
+    assert "preflight" not in tap_project
+
+
+def test_the_job_checks_before_it_extracts() -> None:
+    (job,) = [job for job in meltano_manifest()["jobs"] if job["name"] == "servicetitan-sync"]
+    assert job["tasks"][0] == "servicetitan-preflight:check"
+    assert job["tasks"][1] == "tap-servicetitan target-postgres"

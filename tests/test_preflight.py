@@ -13,9 +13,10 @@ import uuid
 
 import psycopg
 import pytest
+import requests
 from psycopg import sql
 
-from servicetitan_preflight.api import Probe, judge, plan_probes, scopes_needed
+from servicetitan_preflight.api import Probe, judge, plan_probes, probe_endpoints, scopes_needed
 from servicetitan_sandbox import SandboxServer, credentials
 from servicetitan_sandbox.server import ALL_SCOPES
 from tap_servicetitan.streams import ALL_STREAMS
@@ -232,7 +233,48 @@ def test_unwritable_state_backend_is_named(project, tmp_path) -> None:
     assert_one_line_failure(run, project.sandbox, "MELTANO_STATE_BACKEND_URI")
 
 
+# ------------------------------------------------------------------ through Meltano
+
+
+def test_the_check_runs_as_a_meltano_command(project) -> None:
+    run = project.meltano("run", "servicetitan-preflight:check", timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "checks passed" in run.stderr  # Meltano logs the utility's output
+    assert "FAILED" not in run.stderr
+    assert_no_data_request(project.sandbox)
+
+
+def test_the_job_stops_at_the_check_in_one_line(project) -> None:
+    """The issue's case: nothing listens on TARGET_POSTGRES_PORT (it used to print 398 lines)."""
+    project.env["TARGET_POSTGRES_PORT"] = str(free_port())
+    run = project.meltano("run", "servicetitan-sync", timeout=300)
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert "Traceback" not in output
+    errors = [line for line in output.splitlines() if "servicetitan-preflight: error:" in line]
+    assert len(errors) == 1 and "TARGET_POSTGRES_PORT" in errors[0], errors
+    assert len(output.splitlines()) <= 8, output  # Meltano's own few lines around it
+    assert_no_data_request(project.sandbox)
+    assert "tap-servicetitan" not in output  # the extractor never started
+
+
 # ------------------------------------------------------------------ the scope rules, unit by unit
+
+
+def test_the_sandbox_serves_the_probe_of_every_scope_the_tap_needs(fresh_sandbox) -> None:
+    """A probe is a real list endpoint: one record, the right scope, no export feed."""
+    token = fresh_sandbox.issue_token()
+    headers = {"Authorization": f"Bearer {token}", "ST-App-Key": fresh_sandbox.app_key}
+    scopes = {stream.scope for stream in ALL_STREAMS}
+    templates = {scope: probe_endpoints().get(scope) for scope in scopes}
+    assert all(templates.values()), templates  # today every scope of the tap has one
+    for scope, template in templates.items():
+        assert "/export/" not in template
+        url = fresh_sandbox.url + template.format(tenant=fresh_sandbox.tenant_id)
+        answer = requests.get(url, params={"pageSize": 1}, headers=headers, timeout=10)
+        assert answer.status_code == 200, (scope, answer.text)
+        assert len(answer.json()["data"]) <= 1
+
 
 NEEDED = {"tn.crm.customers:r": ["customers"], "tn.crm.locations:r": ["locations"]}
 

@@ -30,7 +30,7 @@ README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 STATE_ID = "sandbox:tap-servicetitan-to-target-postgres"
-PIPELINE = "tap-servicetitan target-postgres servicetitan-transforms:run"
+JOB = "servicetitan-sync"  # meltano.yml's job: preflight check, extract-load, transforms
 
 # Commands this module runs (normalized: no ".venv/bin/" prefix) -> the test that runs them.
 RUN_HERE = {
@@ -58,8 +58,8 @@ RUN_HERE = {
     "curl -s -X POST http://127.0.0.1:8765/_sandbox/mutate -d "
     '\'{"fraction": 0.01, "seed": 1}\'': "test_sandbox_commands",
     "curl -s http://127.0.0.1:8765/_sandbox/stats": "test_sandbox_commands",
-    "meltano run tap-servicetitan--acme target-postgres--acme "
-    "servicetitan-transforms--acme:run": "test_multi_tenant_command",
+    "meltano run servicetitan-preflight--acme:check tap-servicetitan--acme "
+    "target-postgres--acme servicetitan-transforms--acme:run": "test_multi_tenant_command",
     "python bench/bench_transforms.py --customers 2000": "test_bench_command",
 }
 
@@ -77,16 +77,20 @@ ELSEWHERE = {
     ),
     "make test": (".ci/run", "make test"),
     ".ci/run": (".ci/run", "make test"),  # the CI entry point itself
-    f"meltano run {PIPELINE}": ("tests/meltano_helpers.py", '"servicetitan-transforms:run"'),
-    f"meltano --environment prod run {PIPELINE}": (
-        "tests/meltano_helpers.py",
-        '"servicetitan-transforms:run"',
+    f"meltano run {JOB}": ("tests/support/meltano_project.py", f'("run", "{JOB}")'),
+    f"meltano --environment prod run {JOB}": (
+        "tests/support/meltano_project.py",
+        f'("run", "{JOB}")',
     ),
-    f"meltano run --full-refresh {PIPELINE}": (
+    f"meltano run --full-refresh {JOB}": (
         "tests/test_meltano_e2e.py",
         'project.run("--full-refresh")',
     ),
-    f"meltano run --force {PIPELINE}": ("tests/test_meltano_e2e.py", 'project.run("--force")'),
+    f"meltano run --force {JOB}": ("tests/test_meltano_e2e.py", 'project.run("--force")'),
+    "meltano run servicetitan-preflight:check": (
+        "tests/test_preflight.py",
+        '"run", "servicetitan-preflight:check"',
+    ),
     "make lint": ("Makefile", "$(BIN)/ruff check ."),  # the same ruff run make test does
     'pytest -m "not e2e"': ("Makefile", "$(BIN)/pytest"),  # subsets of make test
     "pytest tests/test_transforms_rules.py": ("Makefile", "$(BIN)/pytest"),

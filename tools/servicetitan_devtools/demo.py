@@ -2,11 +2,12 @@
 
 It starts the bundled ServiceTitan sandbox on a free port, finds a PostgreSQL
 to load into (the server at localhost or the ``PG*`` variables when it answers,
-otherwise an embedded one from the ``pgserver`` package), runs
+otherwise an embedded one from the ``pgserver`` package), runs the job users
+schedule (preflight check, extract-load, transforms)
 
-    meltano run tap-servicetitan target-postgres servicetitan-transforms:run
+    meltano run servicetitan-sync
 
-with one progress line per stream and transform, and prints a summary queried
+with one progress line for the check and per stream and transform, and prints a summary queried
 from the ``st_*`` tables. It stops the sandbox (and an embedded PostgreSQL) on
 the way out, also after errors and Ctrl-C.
 
@@ -40,7 +41,10 @@ from urllib.parse import quote
 
 from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
 
-PIPELINE = ("tap-servicetitan", "target-postgres", "servicetitan-transforms:run")
+#: The job of meltano.yml: servicetitan-preflight:check, tap-servicetitan target-postgres,
+#: servicetitan-transforms:run.
+PIPELINE = ("servicetitan-sync",)
+PREFLIGHT = "servicetitan-preflight"
 ENVIRONMENT = "sandbox"
 STATE_ID_SUFFIX = "demo"
 STATE_ID = f"{ENVIRONMENT}:tap-servicetitan-to-target-postgres:{STATE_ID_SUFFIX}"
@@ -110,6 +114,7 @@ def plugins_installed(project: Path) -> bool:
             ("extractors", "tap-servicetitan"),
             ("loaders", "target-postgres"),
             ("utilities", "servicetitan-transforms"),
+            ("utilities", PREFLIGHT),
         )
     )
 
@@ -300,6 +305,12 @@ class Progress:
         level, source, message = match["level"], match["source"], match["message"]
         if source == "tap-servicetitan" and message.startswith("METRIC: "):
             return self._metric(message[len("METRIC: ") :])
+        if source == PREFLIGHT and message.startswith(f"{PREFLIGHT}: "):
+            outcome = message[len(PREFLIGHT) + 2 :]
+            if outcome.startswith("error: "):
+                self.errors.append(f"{PREFLIGHT}: {outcome}")
+                return f"  ERROR     {PREFLIGHT}: {outcome}"
+            return f"  check     {outcome}"
         if source == "servicetitan-transforms":
             self.transforms.append(message)
             return f"  transform {message}"
@@ -327,7 +338,14 @@ def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TAP_SERVICETITAN_", "TARGET_POSTGRES_", "SERVICETITAN_TRANSFORMS_"))
+        if not key.startswith(
+            (
+                "TAP_SERVICETITAN_",
+                "TARGET_POSTGRES_",
+                "SERVICETITAN_TRANSFORMS_",
+                "SERVICETITAN_PREFLIGHT_",
+            )
+        )
     }
     cfg = sandbox.tap_config()
     env.update(
