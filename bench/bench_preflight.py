@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -65,10 +66,18 @@ def median_seconds(command: list[str], env: dict, repeat: int) -> float:
     return statistics.median(runs)
 
 
+#: A frame of a plain traceback (``File "..."``) or of Meltano's boxed one (``│ path:12 in f``).
+FRAME = re.compile(r' File "|│ \S+:\d+ in \w+')
+
+
 def wall_of(result: subprocess.CompletedProcess) -> str:
+    """Exit status, lines, tracebacks and their frames."""
     lines = (result.stdout + result.stderr).splitlines()
-    frames = sum(1 for line in lines if line.split("] ", 1)[-1].strip().startswith('File "'))
-    return f"exit {result.returncode}, {len(lines):4} lines, {frames:4} traceback frames"
+    tracebacks = sum("Traceback (most recent call last)" in line for line in lines)
+    frames = sum(FRAME.search(line) is not None for line in lines)
+    return (
+        f"exit {result.returncode}, {len(lines):4} lines, {tracebacks} tracebacks ({frames} frames)"
+    )
 
 
 def main() -> None:
