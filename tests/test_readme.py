@@ -77,9 +77,12 @@ ELSEWHERE = {
     ),
     "make test": (".ci/run", "make test"),
     ".ci/run": (".ci/run", "make test"),  # the CI entry point itself
-    f"meltano run {PIPELINE}": ("tests/meltano_helpers.py", '"servicetitan-transforms:run"'),
+    f"meltano run {PIPELINE}": (
+        "tests/support/meltano_project.py",
+        '"servicetitan-transforms:run"',
+    ),
     f"meltano --environment prod run {PIPELINE}": (
-        "tests/meltano_helpers.py",
+        "tests/support/meltano_project.py",
         '"servicetitan-transforms:run"',
     ),
     f"meltano run --full-refresh {PIPELINE}": (
