@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from servicetitan_sandbox import SandboxServer
+from servicetitan_sandbox import SandboxServer, credentials
 from servicetitan_sandbox.dataset import STREAMS, Dataset, parse_iso_ms
 
 EXPORT_PATHS = {
@@ -529,8 +529,8 @@ def test_cli_prints_url_and_exits_cleanly_on_sigterm():
         line = proc.stdout.readline()
         m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
         assert m, line
-        assert "client_id=sandbox-client-id" in line
-        assert "st_app_key=sandbox-app-key" in line
+        assert f"client_id={credentials.CLIENT_ID}" in line
+        assert f"st_app_key={credentials.APP_KEY}" in line
         health = requests.get(f"{m.group(1)}/_sandbox/health", timeout=10).json()
         assert health["status"] == "ok"
     finally:
