@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml */pyproject.toml
 	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./transforms -e ./preflight -e '.[dev]'
 	touch $(STAMP)
 
+# Plugin venvs get their bytecode compiled at install (uv does not by default), so
+# each plugin start-up, the preflight check's included, does not recompile its
+# imports, which it would on every run where PYTHONDONTWRITEBYTECODE is set.
 plugins: venv
-	$(BIN)/meltano install
+	UV_COMPILE_BYTECODE=1 $(BIN)/meltano install
 
 test: plugins
 	$(BIN)/ruff check .
