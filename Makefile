@@ -13,7 +13,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml */pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./transforms -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e '.[dev]'
 	touch $(STAMP)
 
 plugins: venv
@@ -33,7 +33,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Benchmarks print figures (no pass/fail): tap alone, transforms alone, the whole pipeline.
+# Benchmarks print figures (no pass/fail): tap alone, the dbt models alone, the whole pipeline.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
 	$(BIN)/python bench/bench_transforms.py
