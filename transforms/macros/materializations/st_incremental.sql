@@ -6,9 +6,10 @@
   rows, then given the indexes of its `indexes` config.
 
   Later runs: the model selects only what changed since the last run (macro
-  changed_rows). Those rows are upserted on (tenant_id, st_id), and only rows
-  that differ from the stored ones (last_synced_at aside) are written, so a
-  re-loaded unchanged record, or a run with nothing new, writes nothing.
+  changed_rows) into a temporary table. Those rows are upserted on
+  (tenant_id, st_id), and only rows that differ from the stored ones
+  (last_synced_at aside) are written, so a re-loaded unchanged record, or a
+  run with nothing new, writes nothing.
 
   --full-refresh: the model selects every raw row of the tenant, the upsert
   writes what differs, and the tenant's rows whose raw record is gone are
@@ -52,11 +53,19 @@
         {%- do run_query('analyze ' ~ changed) -%}
         {%- do process_schema_changes(config.get('on_schema_change'), changed, existing) -%}
         {%- set columns = adapter.get_columns_in_relation(target_relation) | map(attribute='name') | list -%}
-        {%- call statement('main', fetch_result=True) -%}
-            {{ servicetitan_upsert_sql(target_relation, changed, columns, full_refresh) }}
+        {%- call statement('st_incremental_prepare', fetch_result=True) -%}
+            {{ servicetitan_prepare_upsert_sql(target_relation, changed, full_refresh) }}
         {%- endcall -%}
-        {%- set counts = load_result('main').table.rows[0] -%}
-        {%- set written = {'created': counts[0], 'updated': counts[1], 'deleted': counts[2]} -%}
+        {%- set prepared = load_result('st_incremental_prepare').table.rows[0] -%}
+        {%- call statement('main') -%}
+            {{ servicetitan_upsert_sql(target_relation, changed, columns) }}
+        {%- endcall -%}
+        {%- set created = prepared[0] | int -%}
+        {%- set written = {
+            'created': created,
+            'updated': load_result('main').response.rows_affected - created,
+            'deleted': prepared[1] | int,
+        } -%}
         {%- do adapter.drop_relation(changed) -%}
     {%- endif -%}
 
@@ -80,42 +89,15 @@
 
 
 {#-
-  One statement: queue the previous customers of moved or deleted rows, upsert
-  the changed rows writing only those that differ, delete (full refresh only)
-  the tenant's rows that are gone; select how many were created, updated and
-  deleted. All parts see the table as it was before the statement.
+  Before the upsert, in one statement that sees the table as it was: queue the
+  previous customers of rows that move or are deleted, delete (full refresh
+  only) the tenant's rows whose raw record is gone, and count the changed rows
+  that are new. Selects (created, deleted).
 -#}
-{% macro servicetitan_upsert_sql(target_relation, changed, columns, full_refresh) %}
-    {%- set keys = ['tenant_id', 'st_id'] -%}
-    {%- set stamps = ['last_synced_at'] -%}
+{% macro servicetitan_prepare_upsert_sql(target_relation, changed, full_refresh) %}
     {%- set customer_column = config.get('meta', {}).get('customer_column') -%}
     {%- set tenant_id = servicetitan_tenant_id() -%}
-    {%- set quoted = [] -%}
-    {%- for name in columns -%}
-        {%- do quoted.append(adapter.quote(name)) -%}
-    {%- endfor -%}
     with
-
-    upserted as (
-        insert into {{ target_relation }} as existing ({{ quoted | join(', ') }})
-        select {{ quoted | join(', ') }}
-        from {{ changed }}
-        on conflict (tenant_id, st_id) do update set
-        {%- for name in columns if name not in keys %}
-            {{ adapter.quote(name) }} = excluded.{{ adapter.quote(name) }}{{ ',' if not loop.last }}
-        {%- endfor %}
-        -- write only what differs
-        where (
-        {%- for name in columns if name not in keys and name not in stamps %}
-            existing.{{ adapter.quote(name) }}{{ ',' if not loop.last }}
-        {%- endfor %}
-        ) is distinct from (
-        {%- for name in columns if name not in keys and name not in stamps %}
-            excluded.{{ adapter.quote(name) }}{{ ',' if not loop.last }}
-        {%- endfor %}
-        )
-        returning (existing.xmax = 0) as is_created
-    ),
 
     removed as (
         delete from {{ target_relation }} as existing
@@ -126,7 +108,9 @@
                 from {{ changed }} as changed
                 where changed.tenant_id = existing.tenant_id and changed.st_id = existing.st_id
             )
-        returning {{ 'existing.' ~ adapter.quote(customer_column) if customer_column else 'null::bigint' }} as customer_id
+        returning
+            {{ 'existing.' ~ adapter.quote(customer_column) if customer_column else 'null::bigint' }}
+                as customer_id
     )
 
     {%- if customer_column %},
@@ -141,8 +125,13 @@
     ),
 
     queued as (
-        insert into {{ servicetitan_state_table('servicetitan_customers_to_refresh') }} (tenant_id, customer_id)
-        select distinct {{ tenant_id }}, previous.customer_id
+        insert into {{ servicetitan_state_table('servicetitan_customers_to_refresh') }} (
+            tenant_id,
+            customer_id
+        )
+        select distinct
+            {{ tenant_id }},
+            previous.customer_id
         from (
             select moved.customer_id from moved
             union all
@@ -153,9 +142,48 @@
     {%- endif %}
 
     select
-        (select count(*) from upserted where upserted.is_created) as created,
-        (select count(*) from upserted where not upserted.is_created) as updated,
+        (
+            select count(*)
+            from {{ changed }} as changed
+            where not exists (
+                select 1
+                from {{ target_relation }} as existing
+                where existing.tenant_id = changed.tenant_id and existing.st_id = changed.st_id
+            )
+        ) as created,
         (select count(*) from removed) as deleted
+{% endmacro %}
+
+
+{#-
+  Upsert the changed rows on (tenant_id, st_id), writing only those that
+  differ from the stored row (last_synced_at aside). Its row count is the
+  number of rows created or updated.
+-#}
+{% macro servicetitan_upsert_sql(target_relation, changed, columns) %}
+    {%- set keys = ['tenant_id', 'st_id'] -%}
+    {%- set stamps = ['last_synced_at'] -%}
+    {%- set quoted = [] -%}
+    {%- for name in columns -%}
+        {%- do quoted.append(adapter.quote(name)) -%}
+    {%- endfor -%}
+    insert into {{ target_relation }} as existing ({{ quoted | join(', ') }})
+    select {{ quoted | join(', ') }}
+    from {{ changed }}
+    on conflict (tenant_id, st_id) do update set
+    {%- for name in columns if name not in keys %}
+        {{ adapter.quote(name) }} = excluded.{{ adapter.quote(name) }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    -- write only what differs
+    where (
+    {%- for name in columns if name not in keys and name not in stamps %}
+        existing.{{ adapter.quote(name) }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    ) is distinct from (
+    {%- for name in columns if name not in keys and name not in stamps %}
+        excluded.{{ adapter.quote(name) }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    )
 {% endmacro %}
 
 
