@@ -119,8 +119,12 @@ def test_demo_full_then_incremental(demo_env) -> None:
     assert f"database {database}" in first
     assert f"psql -h {PG_HOST} -p {PG_PORT} -U {PG_USER} {database}" in first
     assert "Sandbox stopped." in first
-    assert re.search(r"^  dbt       st_customers\s+built$", first, flags=re.MULTILINE), first[-3000:]
-    docs = re.search(r"^Data dictionary and lineage \(dbt docs\): (\S+)$", first, flags=re.MULTILINE)
+    assert re.search(r"^  dbt       st_customers\s+built$", first, flags=re.MULTILINE), first[
+        -3000:
+    ]
+    docs = re.search(
+        r"^Data dictionary and lineage \(dbt docs\): (\S+)$", first, flags=re.MULTILINE
+    )
     assert docs, first[-3000:]
     page = Path(docs[1])
     assert page == ROOT / "transforms" / "target" / "static_index.html"

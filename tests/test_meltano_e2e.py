@@ -136,6 +136,10 @@ def test_full_pipeline_builds_st_tables_from_the_sandbox(project_for) -> None:
         tested = project.meltano("invoke", "dbt-postgres:test")
         assert tested.returncode == 0, (tested.stdout + tested.stderr)[-4000:]
         assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0", tested.stdout), tested.stdout[-2000:]
+        # every raw table was loaded just now: fresh
+        fresh = project.meltano("invoke", "dbt-postgres:freshness")
+        assert fresh.returncode == 0, (fresh.stdout + fresh.stderr)[-4000:]
+        assert len(re.findall(r"PASS freshness of servicetitan\.\w+", fresh.stdout)) == 8
 
 
 def test_incremental_run_picks_up_every_change(project_for) -> None:

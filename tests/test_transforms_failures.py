@@ -1,18 +1,14 @@
-"""Missing, empty and unbatched raw tables, failed models, settings and data tests."""
+"""Missing, empty and unbatched raw tables, and failed models."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import psycopg
-import pytest
 
 from tests.support.transforms_fixtures import (
     STREAMS,
-    TENANT_ID,
     admin_conninfo,
-    dbt,
-    dbt_env,
     load_raw,
     query,
     record,
@@ -167,7 +163,7 @@ def test_unbatched_raw_rows_are_read_on_every_run() -> None:
         run(dbname)
         with psycopg.connect(admin_conninfo(dbname)) as conn:
             conn.execute(
-                "update tap_servicetitan.jobs set \"customerId\" = 2, _sdc_batched_at = null"
+                'update tap_servicetitan.jobs set "customerId" = 2, _sdc_batched_at = null'
             )
         moved = run_dbt(dbname)
         assert "raw rows without _sdc_batched_at in tap_servicetitan.jobs" in moved.output
@@ -180,95 +176,3 @@ def test_unbatched_raw_rows_are_read_on_every_run() -> None:
         again = run(dbname)
         assert (again["st_jobs"].records_fetched, again["st_jobs"].records_updated) == (1, 0)
         assert query(dbname, totals)[1] == {"st_id": 2, "total_jobs": 1}
-
-
-def test_settings_come_from_the_loader_and_tap_variables() -> None:
-    """TARGET_POSTGRES_* for the connection, the tap's tenant, the utility's schemas."""
-    with scratch_database("st_settings") as dbname:
-        load_raw(
-            dbname, {"customers": [record("customers", 1)]}, schema_name="Raw Schema"
-        )
-        env = dbt_env(dbname)
-        del env["DBT_POSTGRES_TENANT_ID"]
-        env.update(
-            {
-                "TAP_SERVICETITAN_TENANT_ID": "77",
-                "TARGET_POSTGRES_PASSWORD": "s3cret-password",
-                "DBT_POSTGRES_RAW_SCHEMA": "Raw Schema",
-                "DBT_POSTGRES_TARGET_SCHEMA": "Marts Here",
-            }
-        )
-        done = dbt("run", env=env)
-        assert done.returncode == 0, done.stdout[-4000:]
-        assert "s3cret-password" not in done.stdout + done.stderr
-        assert query(dbname, 'select tenant_id from "Marts Here".st_customers') == [
-            {"tenant_id": 77}
-        ]
-        # the utility's own tenant setting wins over the tap's
-        done = dbt("run", env={**env, "DBT_POSTGRES_TENANT_ID": "78"})
-        assert done.returncode == 0, done.stdout[-4000:]
-        tenants = 'select tenant_id from "Marts Here".st_customers order by 1'
-        assert query(dbname, tenants) == [{"tenant_id": 77}, {"tenant_id": 78}]
-
-
-def test_a_unix_socket_directory_as_host() -> None:
-    with scratch_database("st_socket") as dbname:
-        load_raw(dbname, {"customers": [record("customers", 1)]})
-        env = {**dbt_env(dbname), "TARGET_POSTGRES_HOST": "/var/run/postgresql"}
-        done = dbt("run", env=env)
-        assert done.returncode == 0, done.stdout[-4000:]
-        assert query(dbname, "select tenant_id from public.st_customers") == [
-            {"tenant_id": TENANT_ID}
-        ]
-
-
-@pytest.mark.parametrize(
-    ("tenant_id", "message"),
-    [
-        ("", "tenant id is required"),
-        ("abc", "tenant id must be a positive integer"),
-        ("0", "tenant id must be a positive integer"),
-    ],
-)
-def test_tenant_id_is_checked(tenant_id: str, message: str) -> None:
-    done = dbt("run", env=dbt_env("postgres", tenant_id=tenant_id))
-    assert done.returncode != 0
-    assert message in done.stdout
-    assert "DBT_POSTGRES_TENANT_ID" in done.stdout
-    assert "Traceback" not in done.stdout + done.stderr
-
-
-def test_data_tests_pass_and_catch_an_orphan_and_a_duplicate() -> None:
-    with scratch_database("st_datatests") as dbname:
-        load_raw(
-            dbname,
-            {
-                "customers": [record("customers", 1)],
-                "customer_contacts": [record("customer_contacts", 5, customerId=1)],
-                "locations": [record("locations", 7, customerId=1)],
-                "jobs": [record("jobs", 10, customerId=1, locationId=7)],
-                "invoices": [record("invoices", 20, customer={"id": 1, "name": "x"})],
-            },
-        )
-        run(dbname)
-        env = dbt_env(dbname)
-        passed = dbt("test", env=env)
-        assert passed.returncode == 0, passed.stdout[-4000:]
-        with psycopg.connect(admin_conninfo(dbname)) as conn:
-            conn.execute(
-                "insert into public.st_jobs (tenant_id, st_id, customer_id, full_data, "
-                "last_synced_at) values (%s, 11, 999, '{}', now())",
-                (TENANT_ID,),
-            )
-            conn.execute(
-                "alter table public.st_invoices drop constraint st_invoices_pkey"
-            )
-            conn.execute(
-                "insert into public.st_invoices select * from public.st_invoices"
-            )
-        failed = dbt("test", env=env)
-        assert failed.returncode == 1
-        assert "FAIL 1 relationships_st_jobs_customer_id__st_id__ref_st_customers_" in (
-            failed.stdout
-        )
-        assert "FAIL 1 unique_combination_st_invoices_tenant_id__st_id" in failed.stdout

@@ -14,10 +14,8 @@
     {%- if not execute -%}
         {{ return({'relation': declared, 'columns': []}) }}
     {%- endif -%}
-    {%- set relation = adapter.get_relation(
-        database=declared.database, schema=declared.schema, identifier=declared.identifier
-    ) -%}
-    {%- if relation is none -%}
+    {%- set columns = servicetitan_column_names(declared) -%}
+    {%- if not columns -%}
         {%- if warn -%}
             {%- do exceptions.warn(
                 'raw table ' ~ declared.include(database=false) ~ ' not found: st_' ~ table_name
@@ -29,23 +27,35 @@
             'columns': ['id', '_sdc_batched_at'],
         }) }}
     {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
     {%- if '_sdc_batched_at' not in columns -%}
         {{ exceptions.raise_compiler_error(
-            'raw table ' ~ relation.include(database=false) ~ ' has no _sdc_batched_at column: configure '
-            ~ 'target-postgres with add_record_metadata: true'
+            'raw table ' ~ declared.include(database=false) ~ ' has no _sdc_batched_at column: '
+            ~ 'configure target-postgres with add_record_metadata: true'
         ) }}
     {%- endif -%}
-    {{ return({'relation': relation, 'columns': columns}) }}
+    {{ return({'relation': declared, 'columns': columns}) }}
+{% endmacro %}
+
+
+{#-
+  The column names of a table in order, none when it does not exist: one
+  catalog lookup, cheaper than information_schema on every compile.
+-#}
+{% macro servicetitan_column_names(relation) %}
+    {%- set found = run_query(
+        "select att.attname::text from pg_catalog.pg_attribute as att"
+        ~ " where att.attrelid = to_regclass("
+        ~ servicetitan_quote(relation.include(database=false) | string) ~ ")"
+        ~ " and att.attnum > 0 and not att.attisdropped order by att.attnum"
+    ) -%}
+    {{ return(found.columns[0].values() | list) }}
 {% endmacro %}
 
 
 {#- Fail the model unless the raw table exists (st_customers needs customers). -#}
 {% macro servicetitan_require_raw(table_name) %}
     {%- set declared = source('servicetitan', table_name) -%}
-    {%- if execute and adapter.get_relation(
-        database=declared.database, schema=declared.schema, identifier=declared.identifier
-    ) is none -%}
+    {%- if execute and not servicetitan_column_names(declared) -%}
         {{ exceptions.raise_compiler_error(
             'raw table ' ~ declared.include(database=false) ~ ' not found: load the '
             ~ table_name ~ ' stream first, or set the raw schema (the dbt-postgres setting '

@@ -4,7 +4,8 @@
   servicetitan_start_run: creates st_sync_log and the incremental state tables
   when missing, indexes the raw tables on _sdc_batched_at (what every
   incremental run filters on), and records this invocation's window: the
-  newest _sdc_batched_at of each raw table (macros/changed_rows.sql).
+  newest _sdc_batched_at of each raw table, and whether it has rows without
+  one (macros/changed_rows.sql).
 
   servicetitan_log_failed_models: one st_sync_log row, status failed, for each
   st_* model that failed or was skipped because a model it reads failed. A
@@ -46,6 +47,7 @@
         ~ " and cls.relname in ('" ~ servicetitan_raw_tables() | join("', '") ~ "')"
     ) -%}
     {%- set present = existing.columns[0].values() | list -%}
+    {%- set unbatched = servicetitan_unbatched_tables(raw_schema, present) -%}
 
     create schema if not exists {{ adapter.quote(target.schema) }};
 
@@ -86,6 +88,7 @@
         tenant_id bigint not null,
         raw_table text not null,
         until timestamp,
+        has_unbatched_rows boolean not null,
         invocation_id text not null,
         primary key (tenant_id, raw_table)
     );
@@ -109,25 +112,27 @@
     delete from {{ run_window }} where tenant_id = {{ tenant_id }};
 
     {% if present %}
-    insert into {{ run_window }} (tenant_id, raw_table, until, invocation_id)
+    insert into {{ run_window }} (tenant_id, raw_table, until, has_unbatched_rows, invocation_id)
     {%- for table_name in present %}
     select
         {{ tenant_id }},
         '{{ table_name }}',
         (select max(_sdc_batched_at) from {{ adapter.quote(raw_schema) }}.{{ adapter.quote(table_name) }}),
+        {{ 'true' if table_name in unbatched else 'false' }},
         '{{ invocation_id }}'
     {{ 'union all' if not loop.last }}
     {%- endfor %};
     {% endif %}
-
-    {%- do servicetitan_warn_unbatched_rows(raw_schema, present) -%}
 {% endmacro %}
 
 
-{#- Warn about raw rows without _sdc_batched_at: every run re-reads them. -#}
-{% macro servicetitan_warn_unbatched_rows(raw_schema, present) %}
-    {%- if not present or flags.WHICH not in ('run', 'build') -%}
-        {{ return('') }}
+{#-
+  The raw tables with rows without _sdc_batched_at (Singer BATCH loads leave
+  it empty): every run re-reads those rows, so dbt run and build warn.
+-#}
+{% macro servicetitan_unbatched_tables(raw_schema, present) %}
+    {%- if not present -%}
+        {{ return([]) }}
     {%- endif -%}
     {%- set checks = [] -%}
     {%- for table_name in present -%}
@@ -138,12 +143,13 @@
         ) -%}
     {%- endfor -%}
     {%- set unbatched = run_query(checks | join(' union all ')).columns[0].values() | list -%}
-    {%- if unbatched -%}
+    {%- if unbatched and flags.WHICH in ('run', 'build') -%}
         {%- do exceptions.warn(
             'raw rows without _sdc_batched_at in ' ~ raw_schema ~ '.' ~ unbatched | join(', ')
             ~ ': the transforms cannot tell whether they changed and re-read them on every run'
         ) -%}
     {%- endif -%}
+    {{ return(unbatched) }}
 {% endmacro %}
 
 

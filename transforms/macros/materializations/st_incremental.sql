@@ -11,13 +11,20 @@
   (last_synced_at aside) are written, so a re-loaded unchanged record, or a
   run with nothing new, writes nothing.
 
+  A column the model's contract gains in a newer version is added to the
+  table (filled as rows are rewritten; --full-refresh fills them all).
+
   --full-refresh: the model selects every raw row of the tenant, the upsert
   writes what differs, and the tenant's rows whose raw record is gone are
   deleted. The table is never dropped: it holds the other tenants too.
 
   meta customer_column (contacts, locations, jobs, invoices): before a row is
   rewritten with another customer, or deleted, its previous customer is queued
-  in servicetitan_customers_to_refresh for st_customers to recompute.
+  in servicetitan_customers_to_refresh for st_customers (meta
+  consumes_customers_to_refresh) to recompute.
+
+  A run with nothing new for the model (no raw rows batched since its
+  watermarks, nothing queued) skips the model's query and writes nothing.
 
   Every run of the model appends its st_sync_log row (status completed) and
   advances its watermarks (meta raw_tables) in the model's own transaction, so
@@ -37,6 +44,15 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+    {#- raw date-times without an offset are UTC, whatever the server's time zone;
+        the sorts and hashes of a full build fit in memory; the st_* tables are
+        derived, so the commit need not wait for its WAL flush -#}
+    {%- call statement('st_incremental_settings') -%}
+        set local time zone 'UTC';
+        set local work_mem = '64MB';
+        set local synchronous_commit = off
+    {%- endcall -%}
+
     {%- if existing is none -%}
         {%- call statement('main') -%}
             {{ get_create_table_as_sql(False, target_relation, sql) }}
@@ -47,12 +63,17 @@
             'updated': 0,
             'deleted': 0,
         } -%}
+    {%- elif not full_refresh and not servicetitan_has_changes() -%}
+        {%- do servicetitan_add_new_columns(target_relation) -%}
+        {%- call statement('main') -%}
+            select 'nothing changed since the last run' where false
+        {%- endcall -%}
+        {%- set written = {'fetched': 0, 'created': 0, 'updated': 0, 'deleted': 0} -%}
     {%- else -%}
+        {%- set columns = servicetitan_add_new_columns(target_relation) -%}
         {%- set changed = make_temp_relation(target_relation) -%}
         {%- do run_query(get_create_table_as_sql(True, changed, sql)) -%}
         {%- do run_query('analyze ' ~ changed) -%}
-        {%- do process_schema_changes(config.get('on_schema_change'), changed, existing) -%}
-        {%- set columns = adapter.get_columns_in_relation(target_relation) | map(attribute='name') | list -%}
         {%- call statement('st_incremental_prepare', fetch_result=True) -%}
             {{ servicetitan_prepare_upsert_sql(target_relation, changed, full_refresh) }}
         {%- endcall -%}
@@ -86,6 +107,59 @@
 
     {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+
+{#-
+  Whether the model has anything to do: a raw table it reads has rows batched
+  after its watermark or rows without _sdc_batched_at, or (meta
+  consumes_customers_to_refresh) customers are queued for it. When not, the
+  run only logs itself: no temporary table, no upsert.
+-#}
+{% macro servicetitan_has_changes() %}
+    {%- set meta = config.get('meta', {}) -%}
+    {%- set tenant_id = servicetitan_tenant_id() -%}
+    {%- set queued = (
+        " or exists (select 1 from "
+        ~ servicetitan_state_table('servicetitan_customers_to_refresh')
+        ~ " where tenant_id = " ~ tenant_id ~ ")"
+    ) -%}
+    {%- set found = run_query(
+        "select exists ("
+        ~ " select 1 from " ~ servicetitan_state_table('servicetitan_run_window') ~ " as run_window"
+        ~ " left join " ~ servicetitan_state_table('servicetitan_watermarks') ~ " as watermarks"
+        ~ "   on watermarks.tenant_id = run_window.tenant_id"
+        ~ "   and watermarks.model = '" ~ model.name ~ "'"
+        ~ "   and watermarks.raw_table = run_window.raw_table"
+        ~ " where run_window.tenant_id = " ~ tenant_id
+        ~ "   and run_window.raw_table in ('" ~ meta.get('raw_tables', []) | join("', '") ~ "')"
+        ~ "   and (run_window.has_unbatched_rows"
+        ~ "     or run_window.until > coalesce(watermarks.watermark, '-infinity'))"
+        ~ ")"
+        ~ (queued if meta.get('consumes_customers_to_refresh') else '')
+    ) -%}
+    {{ return(found.rows[0][0]) }}
+{% endmacro %}
+
+
+{#-
+  The model's columns (its contract, which the rows it selected were checked
+  against), after adding to the table those a newer version of the model
+  brings. Columns the model no longer has stay in the table, unwritten.
+-#}
+{% macro servicetitan_add_new_columns(target_relation) %}
+    {%- set present = servicetitan_column_names(target_relation) -%}
+    {%- set columns = [] -%}
+    {%- for column in model.columns.values() -%}
+        {%- do columns.append(column.name) -%}
+        {%- if column.name not in present -%}
+            {%- do run_query(
+                'alter table ' ~ target_relation ~ ' add column ' ~ adapter.quote(column.name)
+                ~ ' ' ~ column.data_type
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
 
 
 {#-
@@ -190,12 +264,13 @@
 {#-
   The model's st_sync_log row (status completed) and its watermarks: every
   raw table in meta raw_tables is applied up to this invocation's window.
-  records_fetched counts the raw rows of the first of them that changed.
+  records_fetched counts the raw rows of the first of them that changed
+  (unless `written` says).
 -#}
 {% macro servicetitan_completed_sql(written, full_refresh, reads_everything) %}
     {%- set raw_tables = config.get('meta', {}).get('raw_tables', []) -%}
     {%- set tenant_id = servicetitan_tenant_id() -%}
-    {%- set raw = servicetitan_raw(raw_tables[0], warn=false) -%}
+    {%- set raw = servicetitan_raw(raw_tables[0], warn=false) if 'fetched' not in written else none -%}
     insert into {{ servicetitan_state_table('st_sync_log') }} (
         tenant_id,
         module,
@@ -216,11 +291,15 @@
         '{{ model.name }}',
         {{ servicetitan_sync_type("'" ~ model.name ~ "'", full_refresh) }},
         'completed',
+        {% if 'fetched' in written -%}
+        {{ written.fetched }},
+        {%- else -%}
         (
             select count(*)
             from {{ raw.relation }}
             where {{ servicetitan_changed_condition(raw_tables[0], '_sdc_batched_at', reads_everything) }}
         ),
+        {%- endif %}
         {{ written.created }},
         {{ written.updated }},
         {{ written.deleted }},

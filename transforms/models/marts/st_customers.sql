@@ -8,7 +8,10 @@
 -- customer (queued by their st_* models; this model's post-hook empties the
 -- queue in the same transaction).
 {{ config(
-    meta={'raw_tables': ['customers', 'customer_contacts', 'locations', 'jobs', 'invoices']},
+    meta={
+        'raw_tables': ['customers', 'customer_contacts', 'locations', 'jobs', 'invoices'],
+        'consumes_customers_to_refresh': true,
+    },
     post_hook=["{{ servicetitan_clear_customers_to_refresh() }}"],
 ) }}
 
