@@ -13,7 +13,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml */pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./transforms -e ./preflight -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./preflight -e '.[dev]'
 	touch $(STAMP)
 
 # Plugin venvs get their bytecode compiled at install (uv does not by default), so
@@ -36,7 +36,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Benchmarks print figures (no pass/fail): tap alone, transforms alone, the whole pipeline,
+# Benchmarks print figures (no pass/fail): tap alone, the dbt models alone, the whole pipeline,
 # the preflight check.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py

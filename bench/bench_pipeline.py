@@ -1,6 +1,6 @@
 """End-to-end load and incremental benchmark through Meltano.
 
-1. Full run:        meltano run tap-servicetitan target-postgres servicetitan-transforms:run
+1. Full run:        meltano run tap-servicetitan target-postgres dbt-postgres:run
 2. No-op run:       the same with nothing changed (Meltano + plugin start-up, 9 requests)
 3. Incremental run: after the sandbox changed about 1% of the tenant
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from tap_servicetitan.streams import ALL_STREAMS
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
-DATABASE = "st_bench_pipeline"
+DATABASE = f"st_bench_pipeline_{secrets.token_hex(4)}"
 RAW_TABLES = tuple(stream.name for stream in ALL_STREAMS)
 
 
@@ -67,7 +68,7 @@ def meltano_run(env: dict, *blocks: str) -> float:
 def measure(sandbox: SandboxProcess, env: dict, label: str, records: int | None = None) -> None:
     sandbox.control("POST", "reset-counters")
     load = meltano_run(env, "tap-servicetitan", "target-postgres")
-    transform = meltano_run(env, "servicetitan-transforms:run")
+    transform = meltano_run(env, "dbt-postgres:run")
     stats = sandbox.control("GET", "stats")
     rate = f" = {records / load:8,.0f} records/s end to end" if records else ""
     print(
@@ -84,12 +85,22 @@ def main() -> None:
     args = parser.parse_args()
 
     recreate_database()
-    with tempfile.TemporaryDirectory() as state_dir, SandboxProcess(args.customers) as sandbox:
+    try:
+        run_benchmark(args.customers, args.fraction)
+    finally:
+        with psycopg.connect(
+            host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(f"drop database if exists {DATABASE} with (force)")
+
+
+def run_benchmark(customers: int, fraction: float) -> None:
+    with tempfile.TemporaryDirectory() as state_dir, SandboxProcess(customers) as sandbox:
         env = {
             **{
                 k: v
                 for k, v in os.environ.items()
-                if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))
+                if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "DBT_"))
             },
             "MELTANO_ENVIRONMENT": "sandbox",
             "MELTANO_DATABASE_URI": f"sqlite:///{state_dir}/meltano.db",
@@ -99,12 +110,12 @@ def main() -> None:
             "TARGET_POSTGRES_HOST": "127.0.0.1",
             "TARGET_POSTGRES_DATABASE": DATABASE,
         }
-        print(f"sandbox: {args.customers} customers", flush=True)
+        print(f"sandbox: {customers} customers", flush=True)
         sandbox.control("POST", "reset-counters")
         started = time.perf_counter()
         load = meltano_run(env, "tap-servicetitan", "target-postgres")
         records = raw_rows()
-        transform = meltano_run(env, "servicetitan-transforms:run")
+        transform = meltano_run(env, "dbt-postgres:run")
         stats = sandbox.control("GET", "stats")
         full_total = time.perf_counter() - started
         print(
@@ -116,12 +127,12 @@ def main() -> None:
 
         measure(sandbox, env, "no-op run")
 
-        summary = sandbox.control("POST", "mutate", {"fraction": args.fraction, "seed": 1})
+        summary = sandbox.control("POST", "mutate", {"fraction": fraction, "seed": 1})
         changed = sum(sum(v.values()) if isinstance(v, dict) else 0 for v in summary.values())
         sandbox.control("POST", "reset-counters")
         started = time.perf_counter()
         load = meltano_run(env, "tap-servicetitan", "target-postgres")
-        transform = meltano_run(env, "servicetitan-transforms:run")
+        transform = meltano_run(env, "dbt-postgres:run")
         incremental_total = time.perf_counter() - started
         stats = sandbox.control("GET", "stats")
         print(

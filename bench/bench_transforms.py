@@ -1,9 +1,12 @@
-"""Benchmark of the SQL transforms: a full build, then a refresh after 1% changes.
+"""Benchmark of the dbt project (transforms/): full build, refreshes, data tests.
 
 Creates a scratch database, lets target-postgres create the raw tables from
 the tap's schemas (so they are shaped exactly like a real load), fills them
-with generate_series, times the runs, prints the figures and drops the
-database. No assertions.
+with generate_series, then times `dbt run` as a process, start-up included:
+the first build, a run with nothing new, a run after 1% of the raw rows
+changed, `dbt test`, and a --full-refresh over the built tables. Meltano's
+own start-up is measured apart (`meltano invoke dbt-postgres:run` against the
+same no-change run). Prints the figures and drops the database. No assertions.
 
     .venv/bin/python bench/bench_transforms.py [--customers 100000]
 """
@@ -23,11 +26,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from servicetitan_transforms.runner import run_transforms
-from servicetitan_transforms.settings import resolve_settings
-
 ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
 SCHEMAS = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
+DBT_PROJECT = ROOT / "transforms"
 STREAMS = (
     "customers",
     "customer_contacts",
@@ -43,6 +45,7 @@ HOST = os.environ.get("PGHOST", "127.0.0.1")
 PORT = os.environ.get("PGPORT", "5432")
 USER = os.environ.get("PGUSER", "postgres")
 RAW = "tap_servicetitan"
+TENANT_ID = "1"
 
 # %(n)s customers; 2 contacts, 1.2 locations, 3 jobs and 3 invoices each
 FILL = """
@@ -155,7 +158,7 @@ def create_raw_tables(dbname: str) -> None:
         json.dump(config, config_file)
         config_file.flush()
         subprocess.run(
-            [str(Path(sys.executable).parent / "target-postgres"), "--config", config_file.name],
+            [str(BIN / "target-postgres"), "--config", config_file.name],
             input="\n".join(messages) + "\n",
             text=True,
             capture_output=True,
@@ -163,24 +166,71 @@ def create_raw_tables(dbname: str) -> None:
         )
 
 
-def timed_run(settings: object, label: str, *, full_refresh: bool = False) -> float:
-    started = time.monotonic()
-    summaries = run_transforms(settings, full_refresh=full_refresh)  # type: ignore[arg-type]
-    elapsed = time.monotonic() - started
-    print(f"\n{label}: {elapsed:.2f} s")
-    for summary in summaries:
-        print("  " + summary.line())
+def environment(dbname: str) -> dict[str, str]:
+    """What Meltano gives the dbt-postgres utility: the loader's variables and the tenant."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TARGET_", "DBT_", "TAP_"))}
+    env.update(
+        {
+            "TARGET_POSTGRES_HOST": HOST,
+            "TARGET_POSTGRES_PORT": PORT,
+            "TARGET_POSTGRES_USER": USER,
+            "TARGET_POSTGRES_DATABASE": dbname,
+            "DBT_POSTGRES_TENANT_ID": TENANT_ID,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
+    return env
+
+
+def timed(command: list[str], env: dict[str, str], *, check: bool = True) -> float:
+    """Wall time of one command, start-up included."""
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if check and done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-2000:])
+        raise SystemExit(f"{' '.join(command[:3])} failed (exit {done.returncode})")
     return elapsed
+
+
+def dbt(*args: str) -> list[str]:
+    return [
+        str(BIN / "dbt"),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+    ]
+
+
+def print_log(conn: psycopg.Connection, since: int) -> int:
+    """Print the st_sync_log rows after st_id ``since``; return the last st_id."""
+    rows = conn.execute(
+        "select st_id, module, sync_type, records_fetched, records_created, records_updated, "
+        "records_deleted, duration_ms from public.st_sync_log where st_id > %s order by st_id",
+        (since,),
+    ).fetchall()
+    for _, module, sync_type, fetched, created, updated, deleted, duration_ms in rows:
+        print(
+            f"  {module:<22} {sync_type:<11} fetched {fetched:>8}  created {created:>8}  "
+            f"updated {updated:>8}  deleted {deleted:>6}  {duration_ms:>7} ms"
+        )
+    return rows[-1][0] if rows else since
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument(
+        "--skip-meltano", action="store_true", help="do not measure Meltano's start-up"
+    )
     args = parser.parse_args()
     dbname = f"bench_transforms_{secrets.token_hex(4)}"
     admin = f"host={HOST} port={PORT} user={USER} dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+    env = environment(dbname)
     try:
         create_raw_tables(dbname)
         placeholders = {
@@ -189,7 +239,8 @@ def main() -> None:
             "loaded": sql.SQL("(clock_timestamp() at time zone 'UTC')"),
         }
         started = time.monotonic()
-        with psycopg.connect(f"host={HOST} port={PORT} user={USER} dbname={dbname}") as conn:
+        conninfo = f"host={HOST} port={PORT} user={USER} dbname={dbname}"
+        with psycopg.connect(conninfo) as conn:
             conn.execute(sql.SQL(FILL).format(**placeholders))
             conn.commit()
             conn.autocommit = True
@@ -200,23 +251,46 @@ def main() -> None:
                 (RAW,),
             ).fetchall()
         print(
-            f"generated raw rows in {time.monotonic() - started:.1f} s: "
+            f"generated {sum(c for _, c in counts):,} raw rows in "
+            f"{time.monotonic() - started:.1f} s: "
             + ", ".join(f"{name} {count}" for name, count in counts)
         )
+        # a production run parses nothing: the project and profile are those of the last run
+        parse = timed(dbt("parse"), env)
+        print(f"dbt parse (once, for this database's profile): {parse:.2f} s")
 
-        settings = resolve_settings(
-            {"host": HOST, "port": PORT, "user": USER, "database": dbname, "tenant_id": "1"}, {}
-        )
-        full = timed_run(settings, "full build (first run)")
-        unchanged = timed_run(settings, "refresh with no raw changes")
-        with psycopg.connect(f"host={HOST} port={PORT} user={USER} dbname={dbname}") as conn:
-            conn.execute(sql.SQL(CHANGE).format(**placeholders))
-        refresh = timed_run(settings, "refresh after 1% of the raw rows changed")
-        rebuild = timed_run(settings, "--full-refresh on the built tables", full_refresh=True)
+        figures: dict[str, float] = {}
+        last = 0
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            for label, command, change in (
+                ("full build (first run)", dbt("run"), False),
+                ("no-change run", dbt("run"), False),
+                ("refresh after 1% of the raw rows changed", dbt("run"), True),
+                ("dbt test", dbt("test"), False),
+                ("--full-refresh over the built tables", dbt("run", "--full-refresh"), False),
+            ):
+                if change:
+                    conn.execute(sql.SQL(CHANGE).format(**placeholders))
+                figures[label] = timed(command, env)
+                print(f"\n{label}: {figures[label]:.2f} s (dbt wall time, start-up included)")
+                last = print_log(conn, last)
+
+        if not args.skip_meltano:
+            meltano_env = {**env, "MELTANO_DATABASE_URI": f"sqlite:///{tempfile.mkdtemp()}/m.db"}
+            direct = timed(dbt("run"), env)
+            through = timed([str(BIN / "meltano"), "invoke", "dbt-postgres:run"], meltano_env)
+            print(
+                f"\nno-change run through Meltano: {through:.2f} s (meltano invoke "
+                f"dbt-postgres:run) against {direct:.2f} s for dbt alone: Meltano's start-up "
+                f"about {through - direct:.2f} s"
+            )
         print(
-            f"\nsummary: full build {full:.2f} s (target < 20 s), refresh after 1% "
-            f"changes {refresh:.2f} s (target < 5 s), no-change refresh {unchanged:.2f} s, "
-            f"full refresh over built tables {rebuild:.2f} s"
+            f"\nsummary at {args.customers:,} customers: full build "
+            f"{figures['full build (first run)']:.2f} s (target < 20 s), refresh after 1% "
+            f"changes {figures['refresh after 1% of the raw rows changed']:.2f} s "
+            f"(target < 5 s), no-change run {figures['no-change run']:.2f} s, dbt test "
+            f"{figures['dbt test']:.2f} s, --full-refresh over built tables "
+            f"{figures['--full-refresh over the built tables']:.2f} s"
         )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

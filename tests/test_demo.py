@@ -43,7 +43,7 @@ def demo_env(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TAP_", "TARGET_", "MELTANO_", "SERVICETITAN_", "PG"))
+        if not key.startswith(("TAP_", "TARGET_", "MELTANO_", "SERVICETITAN_", "DBT_", "PG"))
     }
     env.update(
         {
@@ -119,6 +119,16 @@ def test_demo_full_then_incremental(demo_env) -> None:
     assert f"database {database}" in first
     assert f"psql -h {PG_HOST} -p {PG_PORT} -U {PG_USER} {database}" in first
     assert "Sandbox stopped." in first
+    assert re.search(r"^  dbt       st_customers\s+built$", first, flags=re.MULTILINE), first[
+        -3000:
+    ]
+    docs = re.search(
+        r"^Data dictionary and lineage \(dbt docs\): (\S+)$", first, flags=re.MULTILINE
+    )
+    assert docs, first[-3000:]
+    page = Path(docs[1])
+    assert page == ROOT / "transforms" / "target" / "static_index.html"
+    assert "st_customers" in page.read_text(encoding="utf-8")
     assert_sandbox_gone(first)
     assert (Path(env["SERVICETITAN_DEMO_DIR"]) / "runs.json").is_file()
 
@@ -134,7 +144,7 @@ def test_demo_full_then_incremental(demo_env) -> None:
     assert counts_after["st_customers"] >= CUSTOMERS  # the replayed changes add customers
     assert_sandbox_gone(second)
 
-    # README: "meltano invoke servicetitan-transforms:full-refresh" and the demo's state id
+    # README: "meltano invoke dbt-postgres:run-full-refresh" and the demo's state id
     meltano_env = {
         **env,
         "TARGET_POSTGRES_HOST": PG_HOST,
@@ -143,7 +153,7 @@ def test_demo_full_then_incremental(demo_env) -> None:
         "TARGET_POSTGRES_DATABASE": database,
     }
     invoked = subprocess.run(
-        [str(BIN / "meltano"), "invoke", "servicetitan-transforms:full-refresh"],
+        [str(BIN / "meltano"), "invoke", "dbt-postgres:run-full-refresh"],
         cwd=ROOT,
         env=meltano_env,
         capture_output=True,
@@ -151,8 +161,16 @@ def test_demo_full_then_incremental(demo_env) -> None:
         timeout=300,
         check=False,
     )
-    assert invoked.returncode == 0, invoked.stderr[-3000:]
-    assert re.search(r"st_customers\s+full", invoked.stdout + invoked.stderr)
+    assert invoked.returncode == 0, (invoked.stdout + invoked.stderr)[-3000:]
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database, autocommit=True
+    ) as conn:
+        last = conn.execute(
+            "select sync_type, status, records_created from public.st_sync_log "
+            "where module = 'st_customers' order by st_id desc limit 1"
+        ).fetchone()
+    # a full refresh re-reads every raw row and rewrites only what differs: nothing here
+    assert last == ("full", "completed", 0)
     state = subprocess.run(
         [str(BIN / "meltano"), "state", "get", DEMO_STATE_ID],
         cwd=ROOT,

@@ -1,8 +1,9 @@
-"""End to end: meltano run tap-servicetitan target-postgres servicetitan-transforms:run
-on the sandbox environment into a real PostgreSQL."""
+"""End to end: meltano run tap-servicetitan target-postgres dbt-postgres:run
+on the sandbox environment into a real PostgreSQL, then dbt-postgres:test."""
 
 from __future__ import annotations
 
+import re
 import signal
 from decimal import Decimal
 
@@ -130,6 +131,15 @@ def test_full_pipeline_builds_st_tables_from_the_sandbox(project_for) -> None:
         assert lifetime_total == expected_total
         assert log and all(status == "completed" for _, _, status in log)
         assert {sync_type for _, sync_type, _ in log} == {"full"}
+
+        # the project's data tests on the synced tables: keys, relationships, accepted values
+        tested = project.meltano("invoke", "dbt-postgres:test")
+        assert tested.returncode == 0, (tested.stdout + tested.stderr)[-4000:]
+        assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0", tested.stdout), tested.stdout[-2000:]
+        # every raw table was loaded just now: fresh
+        fresh = project.meltano("invoke", "dbt-postgres:freshness")
+        assert fresh.returncode == 0, (fresh.stdout + fresh.stderr)[-4000:]
+        assert len(re.findall(r"PASS freshness of servicetitan\.\w+", fresh.stdout)) == 8
 
 
 def test_incremental_run_picks_up_every_change(project_for) -> None:

@@ -90,7 +90,6 @@ def test_extractor_venv_has_only_the_tap() -> None:
         "psycopg",
         "servicetitan_sandbox",
         "servicetitan_devtools",
-        "servicetitan_transforms",
         "servicetitan_preflight",
     )
     assert not [name for name in installed if name.startswith(unwanted)]

@@ -4,7 +4,8 @@ Every command in the README's shell code blocks is either run here (RUN_HERE)
 or mapped to the test or CI step that runs it (ELSEWHERE). A command in
 neither fails ``test_every_readme_command_is_exercised`` with a message saying
 where to add it. The settings and streams tables must name every setting and
-stream of the tap, and the data dictionary every st_* column of the SQL.
+stream of the tap; the st_* data dictionary is the dbt project's yml
+(tests/test_transforms_project.py checks it is complete).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ JOB = "servicetitan-sync"  # meltano.yml's job: preflight check, extract-load, t
 RUN_HERE = {
     "servicetitan-demo --help": "test_cheap_command",
     "cp .env.example .env": "test_cheap_command",
-    "servicetitan-transforms --help": "test_cheap_command",
-    "servicetitan-transforms run --help": "test_cheap_command",
     "servicetitan-sandbox --help": "test_cheap_command",
     "tap-servicetitan --about": "test_cheap_command",
     "meltano --environment prod config list tap-servicetitan": "test_config_list_commands",
@@ -59,7 +58,7 @@ RUN_HERE = {
     '\'{"fraction": 0.01, "seed": 1}\'': "test_sandbox_commands",
     "curl -s http://127.0.0.1:8765/_sandbox/stats": "test_sandbox_commands",
     "meltano run servicetitan-preflight--acme:check tap-servicetitan--acme "
-    "target-postgres--acme servicetitan-transforms--acme:run": "test_multi_tenant_command",
+    "target-postgres--acme dbt-postgres--acme:run": "test_multi_tenant_command",
     "python bench/bench_transforms.py --customers 2000": "test_bench_command",
 }
 
@@ -71,9 +70,20 @@ ELSEWHERE = {
         "tests/test_demo.py",
         '"--customers"',
     ),
-    "meltano invoke servicetitan-transforms:full-refresh": (
+    "meltano invoke dbt-postgres:run-full-refresh": (
         "tests/test_demo.py",
-        "servicetitan-transforms:full-refresh",
+        "dbt-postgres:run-full-refresh",
+    ),
+    "meltano invoke dbt-postgres:run": ("tests/test_transforms_project.py", '"dbt-postgres:run"'),
+    "meltano invoke dbt-postgres:test": ("tests/test_meltano_e2e.py", '"dbt-postgres:test"'),
+    "meltano invoke dbt-postgres:freshness": (
+        "tests/test_meltano_e2e.py",
+        '"dbt-postgres:freshness"',
+    ),
+    # the demo runs it after its pipeline (DOCS_COMMAND) and tests/test_demo.py reads the page
+    "meltano invoke dbt-postgres:docs-generate": (
+        "tools/servicetitan_devtools/demo.py",
+        'DOCS_COMMAND = "dbt-postgres:docs-generate"',
     ),
     "make test": (".ci/run", "make test"),
     ".ci/run": (".ci/run", "make test"),  # the CI entry point itself
@@ -137,7 +147,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TAP_", "TARGET_", "MELTANO_", "SERVICETITAN_"))
+        if not key.startswith(("TAP_", "TARGET_", "MELTANO_", "SERVICETITAN_", "DBT_"))
     }
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["MELTANO_DATABASE_URI"] = f"sqlite:///{tmp_path / 'meltano.db'}"
@@ -457,35 +467,13 @@ def test_streams_table_names_every_stream() -> None:
         assert stream.scope in row, stream.name
 
 
-def sql_columns() -> dict[str, list[str]]:
-    tables: dict[str, list[str]] = {}
-    for path in sorted((ROOT / "transforms" / "sql").glob("*.sql")):
-        sql = path.read_text(encoding="utf-8")
-        for table, body in re.findall(
-            r"create table if not exists \{target\}\.(st_\w+) \((.*?)\n\);", sql, flags=re.DOTALL
-        ):
-            columns = []
-            for line in body.splitlines():
-                match = re.match(r"\s+([a-z_0-9]+)\s", line)
-                if match and match[1] not in {"primary", "constraint", "unique", "foreign"}:
-                    columns.append(match[1])
-            tables[table] = columns
-    return tables
-
-
-def test_data_dictionary_names_every_st_column() -> None:
-    tables = sql_columns()
-    assert "st_customers" in tables and "st_sync_log" in tables
-    common = first_cell_names(table_rows("Common columns (every table but `st_sync_log`):"))
-    missing = []
-    for table, columns in tables.items():
-        heading = next(
-            (line for line in readme_text().splitlines() if line.startswith(f"### {table} ")),
-            None,
-        )
-        assert heading, f"the README has no data dictionary section for {table}"
-        documented = first_cell_names(table_rows(heading))
-        if table != "st_sync_log":
-            documented |= common
-        missing += [f"{table}.{column}" for column in columns if column not in documented]
-    assert not missing, f"st_* columns missing from the README's data dictionary: {missing}"
+def test_dbt_settings_table_names_every_setting_of_the_utility() -> None:
+    manifest = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    (utility,) = [u for u in manifest["plugins"]["utilities"] if u["name"] == "dbt-postgres"]
+    rows = table_rows("### dbt-postgres (the dbt project in `transforms/`)")
+    for setting in utility["settings"]:
+        row = next((r for r in rows if f"`{setting['name']}`" in r.split("|")[1]), None)
+        assert row, f"dbt-postgres setting {setting['name']} missing from the README"
+        assert f"`{setting['env']}`" in row, setting["name"]
+        if "value" in setting:
+            assert f"`{setting['value']}`" in row, setting["name"]

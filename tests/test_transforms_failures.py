@@ -1,27 +1,19 @@
-"""Missing and empty raw tables, clear failures, rollback, the CLI and settings."""
+"""Missing, empty and unbatched raw tables, and failed models."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from decimal import Decimal
 
 import psycopg
-import pytest
 
-from servicetitan_transforms.runner import TransformError
-from servicetitan_transforms.settings import SettingsError, resolve_settings
 from tests.support.transforms_fixtures import (
-    PG_HOST,
-    PG_PORT,
-    PG_USER,
     STREAMS,
-    TRANSFORMS_CLI,
     admin_conninfo,
     load_raw,
     query,
     record,
     run,
+    run_dbt,
     scratch_database,
     snapshot,
     sync_log,
@@ -31,11 +23,10 @@ from tests.support.transforms_fixtures import (
 def test_only_customers_loaded_builds_st_customers_with_warnings() -> None:
     with scratch_database("st_missing") as dbname:
         load_raw(dbname, {"customers": [record("customers", 1), record("customers", 2)]})
-        warnings: list[str] = []
-        summaries = run(dbname, warnings=warnings)
-        assert summaries["st_customers"].records_created == 2
-        assert len(warnings) == len(STREAMS) - 1
-        assert any('"tap_servicetitan"."jobs" not found' in w for w in warnings)
+        first = run_dbt(dbname)
+        assert first.tables["st_customers"].records_created == 2
+        assert '"tap_servicetitan"."jobs" not found' in first.output
+        assert {table.status for table in first.tables.values()} == {"completed"}
         rows = query(
             dbname,
             "select total_jobs, completed_jobs, lifetime_value, last_job_date, "
@@ -77,215 +68,111 @@ def test_empty_raw_tables() -> None:
         summaries = run(dbname)
         assert {(s.records_fetched, s.records_created) for s in summaries.values()} == {(0, 0)}
         assert all(rows == {} for rows in snapshot(dbname).values())
-        assert len(sync_log(dbname)) == len(summaries)
+        assert len(sync_log(dbname)) == len(summaries) == len(STREAMS)
 
 
-def test_missing_customers_table_fails_clearly() -> None:
+def test_missing_customers_table_fails_st_customers_clearly() -> None:
     with scratch_database("st_nocust") as dbname:
         load_raw(dbname, {"jobs": [record("jobs", 1, customerId=1)]})
-        with pytest.raises(
-            TransformError,
-            match=r'raw table "tap_servicetitan"\."customers" '
-            r"not found",
-        ):
-            run(dbname)
-        assert query(dbname, "select to_regclass('public.st_jobs') as t") == [{"t": None}]
-        failed = sync_log(dbname)
-        assert failed
-        assert {(row["status"], row["sync_type"]) for row in failed} == {("failed", "full")}
-        assert all("customers" in row["error_message"] for row in failed)
+        failed = run_dbt(dbname, succeed=False)
+        assert 'raw table "tap_servicetitan"."customers" not found' in failed.output
+        assert query(dbname, "select to_regclass('public.st_customers') as t") == [{"t": None}]
+        customers = failed.tables["st_customers"]
+        assert (customers.status, customers.sync_type) == ("failed", "full")
+        assert "customers" in customers.error_message
+        assert "not found" in customers.error_message
+        assert "\n" not in customers.error_message
+        # the tables that do not read customers are built
+        assert failed.tables["st_jobs"].status == "completed"
 
 
-def test_failure_rolls_back_and_is_logged() -> None:
+def test_a_failed_model_keeps_its_rows_and_is_retried_next_run() -> None:
     with scratch_database("st_rollback") as dbname:
         load_raw(
             dbname,
             {
                 "customers": [record("customers", 1, name="Before")],
                 "jobs": [record("jobs", 10, customerId=1)],
+                "invoices": [record("invoices", 20, customer={"id": 1, "name": "x"})],
             },
         )
         run(dbname)
         before = snapshot(dbname)
-        state_before = query(dbname, "select * from public.servicetitan_transforms_state")
-        # a customer change (applied by a later file) and a job that cannot be read
-        load_raw(dbname, {"customers": [record("customers", 1, name="After")]})
+        watermarks = "select * from public.servicetitan_watermarks order by model, raw_table"
+        state_before = query(dbname, watermarks)
+        # a customer change (st_customers) and a job that cannot be read (st_jobs)
+        load_raw(
+            dbname,
+            {
+                "customers": [record("customers", 1, name="After")],
+                "invoices": [record("invoices", 20, customer={"id": 1, "name": "y"})],
+            },
+        )
         with psycopg.connect(admin_conninfo(dbname)) as conn:
             conn.execute('alter table tap_servicetitan.jobs alter column "total" type text')
             conn.execute(
                 "update tap_servicetitan.jobs set total = 'not a number', "
                 "_sdc_batched_at = now() at time zone 'UTC'"
             )
-        with pytest.raises(TransformError, match=r"120_st_jobs\.sql: .*numeric") as error:
-            run(dbname)
-        assert "\n" not in str(error.value)
-        assert snapshot(dbname) == before
-        assert query(dbname, "select * from public.servicetitan_transforms_state") == state_before
-        log = sync_log(dbname)
-        failed = [row for row in log if row["status"] == "failed"]
-        assert {row["module"] for row in failed} == set(before)
-        assert all(row["sync_type"] == "incremental" for row in failed)
-        assert all("120_st_jobs.sql" in row["error_message"] for row in failed)
-        assert all(row["completed_at"] is not None for row in failed)
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SERVICETITAN_TRANSFORMS_", "TARGET_POSTGRES_", "TAP_SERVICETITAN_"))
-    }
-    clean.update(env or {})
-    return subprocess.run(
-        [str(TRANSFORMS_CLI), *args],
-        capture_output=True,
-        text=True,
-        env=clean,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_cli_runs_with_loader_settings_and_prints_a_summary() -> None:
-    with scratch_database("st_cli") as dbname:
-        load_raw(dbname, {"customers": [record("customers", 1)], "jobs": []})
-        env = {
-            "TARGET_POSTGRES_HOST": PG_HOST,
-            "TARGET_POSTGRES_PORT": str(PG_PORT),
-            "TARGET_POSTGRES_USER": PG_USER,
-            "TARGET_POSTGRES_DATABASE": dbname,
-            "TARGET_POSTGRES_PASSWORD": "s3cret-password",
-            "TAP_SERVICETITAN_TENANT_ID": "77",
-        }
-        done = cli("run", env=env)
-        assert done.returncode == 0, done.stderr
-        lines = done.stdout.splitlines()
-        assert len(lines) == 8
-        assert lines[-1].startswith("st_customers")
-        assert "created        1" in lines[-1]
-        assert "s3cret-password" not in done.stdout + done.stderr
-        assert query(dbname, "select tenant_id from public.st_customers") == [{"tenant_id": 77}]
-        # flags beat the environment: another tenant, another schema, full refresh
-        done = cli(
-            "run", "--tenant-id", "78", "--target-schema", 'Odd "Schema"', "--full-refresh", env=env
+        failed = run_dbt(dbname, succeed=False)
+        jobs, customers = failed.tables["st_jobs"], failed.tables["st_customers"]
+        assert (jobs.status, jobs.sync_type) == ("failed", "incremental")
+        assert jobs.error_message.startswith("st_jobs: ")
+        assert "numeric" in jobs.error_message
+        assert "\n" not in jobs.error_message
+        # st_customers reads st_jobs: skipped, logged as failed, rows kept
+        assert (customers.status, customers.error_message) == (
+            "failed",
+            "skipped: st_jobs failed",
         )
-        assert done.returncode == 0, done.stderr
-        rows = query(dbname, 'select tenant_id from "Odd ""Schema""".st_customers')
-        assert rows == [{"tenant_id": 78}]
+        after = snapshot(dbname)
+        assert after["st_jobs"] == before["st_jobs"]
+        assert after["st_customers"] == before["st_customers"]
+        # a table that does not depend on the failure is refreshed
+        assert failed.tables["st_invoices"].status == "completed"
+        assert after["st_invoices"][20]["customer_name"] == "y"
+        changed_state = [
+            (row["model"], row["raw_table"])
+            for row in query(dbname, watermarks)
+            if row not in state_before
+        ]
+        assert changed_state == [("st_invoices", "invoices")]
+
+        # the job is fixed at the source: the next run applies what the failed one missed
+        with psycopg.connect(admin_conninfo(dbname)) as conn:
+            conn.execute(
+                "update tap_servicetitan.jobs set total = '12.5', "
+                "_sdc_batched_at = now() at time zone 'UTC'"
+            )
+        summaries = run(dbname)
+        assert {s.status for s in summaries.values()} == {"completed"}
+        assert query(dbname, "select name from public.st_customers") == [{"name": "After"}]
+        assert query(dbname, "select total from public.st_jobs") == [{"total": Decimal("12.50")}]
 
 
-def test_cli_failure_is_one_line_without_traceback() -> None:
-    with scratch_database("st_clifail") as dbname:
-        done = cli(
-            "run",
-            "--host",
-            PG_HOST,
-            "--database",
+def test_unbatched_raw_rows_are_read_on_every_run() -> None:
+    """Singer BATCH loads leave _sdc_batched_at NULL: correct results, with a warning."""
+    with scratch_database("st_unbatched") as dbname:
+        load_raw(
             dbname,
-            "--tenant-id",
-            "5",
-            "--password",
-            "hunter2-secret",
+            {
+                "customers": [record("customers", 1), record("customers", 2)],
+                "jobs": [record("jobs", 10, customerId=1)],
+            },
         )
-        assert done.returncode == 1
-        assert done.stderr.count("\n") == 1
-        assert "Traceback" not in done.stderr
-        assert "customers" in done.stderr
-        assert "not found" in done.stderr
-        assert "hunter2-secret" not in done.stderr
-    done = cli("run", "--host", PG_HOST, "--database", "postgres")
-    assert done.returncode == 1
-    assert "tenant id is required" in done.stderr
-    assert "Traceback" not in done.stderr
-    done = cli(
-        "run", "--host", PG_HOST, "--port", "1", "--tenant-id", "5", "--password", "hunter2-secret"
-    )
-    assert done.returncode == 1
-    assert "cannot connect" in done.stderr
-    assert "hunter2-secret" not in done.stderr
-
-
-def test_unix_socket_sqlalchemy_url() -> None:
-    with scratch_database("st_socket") as dbname:
-        load_raw(dbname, {"customers": [record("customers", 1)]})
-        url = f"postgresql+psycopg://{PG_USER}@/{dbname}?host=/var/run/postgresql"
-        done = cli(
-            "run",
-            env={"TARGET_POSTGRES_SQLALCHEMY_URL": url, "SERVICETITAN_TRANSFORMS_TENANT_ID": "3"},
-        )
-        assert done.returncode == 0, done.stderr
-        assert query(dbname, "select tenant_id from public.st_customers") == [{"tenant_id": 3}]
-
-
-# --- settings precedence (no database) ----------------------------------------
-
-
-def conn_params(settings: object) -> dict:
-    return psycopg.conninfo.conninfo_to_dict(settings.conninfo)  # type: ignore[attr-defined]
-
-
-def test_settings_defaults_and_tenant_from_the_tap() -> None:
-    settings = resolve_settings({}, {"TAP_SERVICETITAN_TENANT_ID": "12"})
-    assert conn_params(settings) == {
-        "host": "localhost",
-        "port": "5432",
-        "user": "postgres",
-        "dbname": "postgres",
-    }
-    assert (settings.tenant_id, settings.target_schema, settings.raw_schema) == (
-        12,
-        "public",
-        "tap_servicetitan",
-    )
-
-
-def test_settings_precedence() -> None:
-    env = {
-        "TARGET_POSTGRES_HOST": "loader-host",
-        "TARGET_POSTGRES_PORT": "6000",
-        "TARGET_POSTGRES_USER": "loader",
-        "TARGET_POSTGRES_PASSWORD": "pw",
-        "TARGET_POSTGRES_DATABASE": "loaderdb",
-        "SERVICETITAN_TRANSFORMS_HOST": "own-host",
-        "SERVICETITAN_TRANSFORMS_TENANT_ID": "5",
-        "SERVICETITAN_TRANSFORMS_RAW_SCHEMA": "raw_here",
-        "TAP_SERVICETITAN_TENANT_ID": "6",
-    }
-    settings = resolve_settings({"database": "clidb", "target_schema": "marts"}, env)
-    assert conn_params(settings) == {
-        "host": "own-host",
-        "port": "6000",
-        "user": "loader",
-        "password": "pw",
-        "dbname": "clidb",
-    }
-    assert (settings.tenant_id, settings.raw_schema, settings.target_schema) == (
-        5,
-        "raw_here",
-        "marts",
-    )
-    assert "pw" not in repr(settings)
-    assert "pw" not in settings.describe_connection()
-    assert resolve_settings({"tenant_id": "9"}, env).tenant_id == 9
-
-
-def test_settings_sqlalchemy_url() -> None:
-    env = {
-        "TARGET_POSTGRES_SQLALCHEMY_URL": "postgresql+psycopg://u:p@/db1?host=/some/dir",
-        "TARGET_POSTGRES_HOST": "ignored",
-        "TAP_SERVICETITAN_TENANT_ID": "1",
-    }
-    params = conn_params(resolve_settings({}, env))
-    assert params == {"user": "u", "password": "p", "dbname": "db1", "host": "/some/dir"}
-    # a higher level's discrete setting overrides the loader's URL
-    params = conn_params(resolve_settings({"database": "db2"}, env))
-    assert params["dbname"] == "db2"
-    assert params["host"] == "/some/dir"
-    with pytest.raises(SettingsError, match="postgresql"):
-        resolve_settings({"sqlalchemy_url": "mysql://x/y", "tenant_id": "1"}, {})
-
-
-@pytest.mark.parametrize("value", ["", "abc", "-3", "1.5", "0"])
-def test_settings_tenant_must_be_a_positive_integer(value: str) -> None:
-    with pytest.raises(SettingsError, match="tenant"):
-        resolve_settings({"tenant_id": value}, {})
+        run(dbname)
+        with psycopg.connect(admin_conninfo(dbname)) as conn:
+            conn.execute(
+                'update tap_servicetitan.jobs set "customerId" = 2, _sdc_batched_at = null'
+            )
+        moved = run_dbt(dbname)
+        assert "raw rows without _sdc_batched_at in tap_servicetitan.jobs" in moved.output
+        assert moved.tables["st_jobs"].records_fetched == 1
+        totals = "select st_id, total_jobs from public.st_customers order by st_id"
+        assert query(dbname, totals) == [
+            {"st_id": 1, "total_jobs": 0},
+            {"st_id": 2, "total_jobs": 1},
+        ]
+        again = run(dbname)
+        assert (again["st_jobs"].records_fetched, again["st_jobs"].records_updated) == (1, 0)
+        assert query(dbname, totals)[1] == {"st_id": 2, "total_jobs": 1}

@@ -12,6 +12,7 @@ from tests.support.transforms_fixtures import (
     query,
     record,
     run,
+    run_dbt,
     scratch_database,
     snapshot,
     sync_log,
@@ -228,3 +229,40 @@ def test_full_refresh_removes_rows_whose_raw_record_is_gone(database: str) -> No
     assert query(database, "select total_jobs from public.st_customers where st_id = 4") == [
         {"total_jobs": 0}
     ]
+
+
+def test_tenants_share_the_tables_and_a_full_refresh_only_touches_its_own() -> None:
+    """Two tenants (two raw schemas) in one set of st_* tables, keyed by tenant_id."""
+    other = {"DBT_POSTGRES_RAW_SCHEMA": "tap_servicetitan_other"}
+    with scratch_database("st_tenants") as dbname:
+        load_raw(dbname, base_data())
+        load_raw(
+            dbname,
+            {
+                "customers": [record("customers", 1, name="Other One")],
+                "jobs": [record("jobs", 11, customerId=1, jobStatus="Completed")],
+            },
+            schema_name="tap_servicetitan_other",
+        )
+        run(dbname)
+        second = run_dbt(dbname, tenant_id=77, env=other).tables
+        assert second["st_customers"].records_created == 1
+        tenant_rows = "select * from public.{} where tenant_id = %s order by st_id"
+        before = {
+            t: query(dbname, tenant_rows.format(t), (77,)) for t in ("st_customers", "st_jobs")
+        }
+        assert [row["name"] for row in before["st_customers"]] == ["Other One"]
+
+        # the first tenant's job 11 is gone at the source; its full refresh removes it
+        query(dbname, "delete from tap_servicetitan.jobs where id = 11 returning id")
+        full = run(dbname, full_refresh=True)
+        assert full["st_jobs"].records_deleted == 1
+        assert query(dbname, tenant_rows.format("st_jobs"), (4242,))[0]["st_id"] == 12
+        # the other tenant's rows, job 11 included, are untouched
+        after = {
+            t: query(dbname, tenant_rows.format(t), (77,)) for t in ("st_customers", "st_jobs")
+        }
+        assert after == before
+        assert query(dbname, "select count(distinct tenant_id) as n from public.st_customers") == [
+            {"n": 2}
+        ]

@@ -31,7 +31,7 @@ OPTIONS = {
     "loader": ("SERVICETITAN_PREFLIGHT_LOADER", "target-postgres"),
     "st_schema_from": (
         "SERVICETITAN_PREFLIGHT_ST_SCHEMA_FROM",
-        "servicetitan-transforms:target_schema",
+        "dbt-postgres:target_schema",
     ),
 }
 

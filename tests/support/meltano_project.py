@@ -33,7 +33,7 @@ class MeltanoProject:
             **{
                 k: v
                 for k, v in os.environ.items()
-                if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))
+                if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "DBT_"))
             },
             "MELTANO_ENVIRONMENT": "sandbox",
             "MELTANO_DATABASE_URI": f"sqlite:///{state_dir / 'meltano.db'}",
@@ -45,7 +45,7 @@ class MeltanoProject:
             "TARGET_POSTGRES_PORT": str(database["port"]),
             "TARGET_POSTGRES_USER": database["user"],
             "TARGET_POSTGRES_DATABASE": database["dbname"],
-            "SERVICETITAN_TRANSFORMS_TENANT_ID": str(sandbox.tenant_id),
+            "DBT_POSTGRES_TENANT_ID": str(sandbox.tenant_id),
         }
 
     def meltano(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:

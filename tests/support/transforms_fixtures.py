@@ -1,18 +1,22 @@
-"""Helpers for the transforms tests: scratch databases, raw loads, runs.
+"""Helpers for the transforms tests: scratch databases, raw loads, dbt runs.
 
 Raw rows are loaded through the real target-postgres (the loader's exact
 column types), from full records built out of the tap's JSON schemas plus
-per-case overrides. Import these helpers; this is not a conftest.
+per-case overrides; the st_* tables are built by the real dbt project in
+transforms/, run as a process with the environment Meltano gives it. Import
+these helpers; this is not a conftest.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import secrets
 import subprocess
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,20 +24,17 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from servicetitan_transforms.runner import run_transforms
-from servicetitan_transforms.settings import resolve_settings
 from tests.support.database import PG_HOST, PG_PORT, PG_USER
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from servicetitan_transforms.runner import TableSummary
-
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
 BIN_DIR = Path(sys.executable).parent
 TARGET_POSTGRES = BIN_DIR / "target-postgres"
-TRANSFORMS_CLI = BIN_DIR / "servicetitan-transforms"
+DBT = BIN_DIR / "dbt"
+DBT_PROJECT = ROOT / "transforms"
 
 
 RAW_SCHEMA = "tap_servicetitan"
@@ -211,29 +212,132 @@ def load_raw(
         raise AssertionError(f"target-postgres failed:\n{completed.stderr[-3000:]}")
 
 
+@dataclass(frozen=True)
+class TableRun:
+    """What one dbt run did to one st_* table: its st_sync_log row."""
+
+    module: str
+    sync_type: str
+    status: str
+    records_fetched: int
+    records_created: int
+    records_updated: int
+    records_deleted: int
+    error_message: str | None
+
+
+def dbt_env(
+    dbname: str, *, tenant_id: int | str = TENANT_ID, target_schema: str | None = None
+) -> dict[str, str]:
+    """The environment Meltano gives the dbt-postgres utility, for one database."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TAP_", "TARGET_", "DBT_", "MELTANO_"))
+    }
+    env.update(
+        {
+            "TARGET_POSTGRES_HOST": PG_HOST,
+            "TARGET_POSTGRES_PORT": str(PG_PORT),
+            "TARGET_POSTGRES_USER": PG_USER,
+            "TARGET_POSTGRES_DATABASE": dbname,
+            "DBT_POSTGRES_TENANT_ID": str(tenant_id),
+        }
+    )
+    if target_schema is not None:
+        env["DBT_POSTGRES_TARGET_SCHEMA"] = target_schema
+    return env
+
+
+def dbt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run the project's dbt (the .venv's) with the given environment."""
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """One ``dbt run``: its st_sync_log rows by module and dbt's output."""
+
+    tables: dict[str, TableRun]
+    output: str
+
+
+def run_dbt(
+    dbname: str,
+    *,
+    full_refresh: bool = False,
+    tenant_id: int | str = TENANT_ID,
+    target_schema: str | None = None,
+    env: dict[str, str] | None = None,
+    succeed: bool = True,
+) -> DbtRun:
+    """``dbt run`` (``--full-refresh``) on a database; assert how it exits.
+
+    Args:
+        dbname: the database.
+        full_refresh: pass ``--full-refresh``.
+        tenant_id: the tenant (DBT_POSTGRES_TENANT_ID).
+        target_schema: the schema of the st_* tables (default public).
+        env: extra environment variables.
+        succeed: whether dbt must exit 0 (True) or not (False).
+    """
+    schema = target_schema or "public"
+    before = _last_log_id(dbname, schema)
+    args = ("run", "--full-refresh") if full_refresh else ("run",)
+    done = dbt(
+        *args,
+        env={**dbt_env(dbname, tenant_id=tenant_id, target_schema=target_schema), **(env or {})},
+    )
+    output = done.stdout + done.stderr
+    assert (done.returncode == 0) == succeed, output[-6000:]
+    if _last_log_id(dbname, schema) == before:
+        return DbtRun({}, output)
+    rows = query(
+        dbname,
+        sql.SQL(
+            "select module, sync_type, status, records_fetched, records_created, "
+            "records_updated, records_deleted, error_message from {} where st_id > %s "
+            "order by st_id"
+        )
+        .format(sql.Identifier(schema, "st_sync_log"))
+        .as_string(None),
+        (before,),
+    )
+    return DbtRun({row["module"]: TableRun(**row) for row in rows}, output)
+
+
 def run(
     dbname: str,
     *,
     full_refresh: bool = False,
-    tenant_id: int = TENANT_ID,
+    tenant_id: int | str = TENANT_ID,
     target_schema: str | None = None,
-    warnings: list[str] | None = None,
-) -> dict[str, TableSummary]:
-    """Run the transforms in-process; return the summaries by module."""
-    settings = resolve_settings(
-        {
-            "host": PG_HOST,
-            "port": str(PG_PORT),
-            "user": PG_USER,
-            "database": dbname,
-            "tenant_id": str(tenant_id),
-            "target_schema": target_schema,
-        },
-        environ={},
-    )
-    collected = warnings if warnings is not None else []
-    summaries = run_transforms(settings, full_refresh=full_refresh, warn=collected.append)
-    return {summary.module: summary for summary in summaries}
+) -> dict[str, TableRun]:
+    """``dbt run`` that must succeed; return this run's st_sync_log rows by module."""
+    return run_dbt(
+        dbname, full_refresh=full_refresh, tenant_id=tenant_id, target_schema=target_schema
+    ).tables
+
+
+def _last_log_id(dbname: str, schema: str) -> int:
+    with psycopg.connect(admin_conninfo(dbname)) as conn:
+        table = conn.execute(
+            "select to_regclass(%s)", (sql.Identifier(schema, "st_sync_log").as_string(conn),)
+        ).fetchone()[0]
+        if table is None:
+            return 0
+        return conn.execute(
+            sql.SQL("select coalesce(max(st_id), 0) from {}").format(
+                sql.Identifier(schema, "st_sync_log")
+            )
+        ).fetchone()[0]
 
 
 def query(dbname: str, statement: str, params: tuple | dict | None = None) -> list[dict]:

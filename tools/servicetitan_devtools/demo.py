@@ -7,8 +7,10 @@ schedule (preflight check, extract-load, transforms)
 
     meltano run servicetitan-sync
 
-with one progress line for the check and per stream and transform, and prints a summary queried
-from the ``st_*`` tables. It stops the sandbox (and an embedded PostgreSQL) on
+with one progress line for the check, per stream and per st_* table, prints a
+summary queried from the ``st_*`` tables, and generates the dbt docs (data
+dictionary and lineage) with ``meltano invoke dbt-postgres:docs-generate``.
+It stops the sandbox (and an embedded PostgreSQL) on
 the way out, also after errors and Ctrl-C.
 
 Running it again is an incremental run. The sandbox regenerates the same tenant
@@ -42,9 +44,12 @@ from urllib.parse import quote
 from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
 
 #: The job of meltano.yml: servicetitan-preflight:check, tap-servicetitan target-postgres,
-#: servicetitan-transforms:run.
+#: dbt-postgres:run.
 PIPELINE = ("servicetitan-sync",)
 PREFLIGHT = "servicetitan-preflight"
+DOCS_COMMAND = "dbt-postgres:docs-generate"
+#: Where dbt docs generate --static writes the data dictionary and lineage.
+DOCS_PAGE = Path("transforms") / "target" / "static_index.html"
 ENVIRONMENT = "sandbox"
 STATE_ID_SUFFIX = "demo"
 STATE_ID = f"{ENVIRONMENT}:tap-servicetitan-to-target-postgres:{STATE_ID_SUFFIX}"
@@ -57,7 +62,13 @@ RAW_SCHEMA = "tap_servicetitan"
 TARGET_SCHEMA = "public"
 DEMO_DIR_VARIABLE = "SERVICETITAN_DEMO_DIR"
 LOG_LINE = re.compile(r"^\S+\s+\[(?P<level>\w+)\s*\]\s+(?P<source>\S+)\s+(?P<message>.*)$")
+#: dbt's line for a finished model: "... 3 of 8 OK created sql st_incremental model public.st_jobs ..."
+DBT_MODEL_LINE = re.compile(
+    r"\d+ of \d+ (?P<outcome>OK created|ERROR creating|SKIP relation)\b.*? model "
+    r"(?:\S+\.)?(?P<model>st_\w+)"
+)
 ERROR_LEVELS = {"error", "critical"}
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class DemoError(Exception):
@@ -113,7 +124,7 @@ def plugins_installed(project: Path) -> bool:
         for kind, name in (
             ("extractors", "tap-servicetitan"),
             ("loaders", "target-postgres"),
-            ("utilities", "servicetitan-transforms"),
+            ("utilities", "dbt-postgres"),
             ("utilities", PREFLIGHT),
         )
     )
@@ -290,11 +301,11 @@ def open_database(mode: str, name: str, data_dir: Path) -> Database:
 
 @dataclass
 class Progress:
-    """Condenses Meltano's log into one line per stream and transform."""
+    """Condenses Meltano's log into one line per stream and st_* table."""
 
     extracted: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    transforms: list[str] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)
     state_saved: bool = False
 
     def feed(self, line: str) -> str | None:
@@ -311,9 +322,8 @@ class Progress:
                 self.errors.append(f"{PREFLIGHT}: {outcome}")
                 return f"  ERROR     {PREFLIGHT}: {outcome}"
             return f"  check     {outcome}"
-        if source == "servicetitan-transforms":
-            self.transforms.append(message)
-            return f"  transform {message}"
+        if source == "dbt-postgres":
+            return self._model(ANSI_ESCAPE.sub("", message))
         if source == "meltano" and message.startswith("Incremental state has been updated"):
             self.state_saved = True
             return "  state     saved (each stream's resume point)"
@@ -333,6 +343,15 @@ class Progress:
         self.extracted[stream] = self.extracted.get(stream, 0) + int(metric.get("value", 0))
         return f"  extract   {stream:<18} {self.extracted[stream]:>9,} records"
 
+    def _model(self, message: str) -> str | None:
+        """One line per st_* model dbt finished: built, failed or skipped."""
+        match = DBT_MODEL_LINE.search(message)
+        if not match:
+            return None
+        outcome = {"OK created": "built", "ERROR creating": "FAILED", "SKIP relation": "skipped"}
+        self.models[match["model"]] = outcome[match["outcome"]]
+        return f"  dbt       {match['model']:<22} {outcome[match['outcome']]}"
+
 
 def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
     env = {
@@ -342,7 +361,7 @@ def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
             (
                 "TAP_SERVICETITAN_",
                 "TARGET_POSTGRES_",
-                "SERVICETITAN_TRANSFORMS_",
+                "DBT_POSTGRES_",
                 "SERVICETITAN_PREFLIGHT_",
             )
         )
@@ -353,9 +372,9 @@ def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
             "MELTANO_ENVIRONMENT": ENVIRONMENT,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             **{f"TAP_SERVICETITAN_{name.upper()}": value for name, value in cfg.items()},
-            "SERVICETITAN_TRANSFORMS_TENANT_ID": cfg["tenant_id"],
-            "SERVICETITAN_TRANSFORMS_RAW_SCHEMA": RAW_SCHEMA,
-            "SERVICETITAN_TRANSFORMS_TARGET_SCHEMA": TARGET_SCHEMA,
+            "DBT_POSTGRES_TENANT_ID": cfg["tenant_id"],
+            "DBT_POSTGRES_RAW_SCHEMA": RAW_SCHEMA,
+            "DBT_POSTGRES_TARGET_SCHEMA": TARGET_SCHEMA,
             **database.meltano_env(),
         }
     )
@@ -450,7 +469,30 @@ def stop_process(process: subprocess.Popen) -> None:
 # ---------------------------------------------------------------- summary
 
 
-def summarize(database: Database, progress: Progress, run_number: int, full: bool) -> None:
+def generate_docs(meltano: str, project: Path, env: dict[str, str], log_path: Path) -> Path:
+    """``meltano invoke dbt-postgres:docs-generate``; return the page it wrote."""
+    say(f"$ meltano invoke {DOCS_COMMAND}")
+    with log_path.open("w", encoding="utf-8") as log:
+        result = subprocess.run(
+            [meltano, "--environment", ENVIRONMENT, "invoke", DOCS_COMMAND],
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+    page = project / DOCS_PAGE
+    if result.returncode != 0 or not page.is_file():
+        reason = last_line(ANSI_ESCAPE.sub("", log_path.read_text("utf-8")))
+        raise DemoError(f"dbt docs generate failed: {reason}\n  full log: {log_path}")
+    return page
+
+
+def summarize(
+    database: Database, progress: Progress, run_number: int, full: bool, docs_page: Path
+) -> None:
     from psycopg import sql
 
     with database.connect() as conn:
@@ -478,6 +520,12 @@ def summarize(database: Database, progress: Progress, run_number: int, full: boo
         active = conn.execute(
             f"select count(*) filter (where active), count(*) from {TARGET_SCHEMA}.st_customers"
         ).fetchone()
+        # what this run did to each st_* table: its latest st_sync_log row
+        runs = conn.execute(
+            "select distinct on (module) module, sync_type, status, records_fetched, "
+            f"records_created, records_updated, duration_ms from {TARGET_SCHEMA}.st_sync_log "
+            "order by module, st_id desc"
+        ).fetchall()
 
     extracted = sum(progress.extracted.values())
     say()
@@ -493,6 +541,13 @@ def summarize(database: Database, progress: Progress, run_number: int, full: boo
     say(f"{'table':<22}{'rows':>10}")
     for table in tables:
         say(f"{table:<22}{counts[table]:>10,}")
+    say()
+    say("What dbt did to each table (st_sync_log):")
+    for module, sync_type, status, fetched, created, updated, duration_ms in runs:
+        say(
+            f"{module:<22} {sync_type:<11} {status:<9} fetched {fetched:>8,}  "
+            f"created {created:>8,}  updated {updated:>8,}  {duration_ms:>7,} ms"
+        )
     say()
     say(f"Customers: {active[1]:,} ({active[0]:,} active). Top customers by lifetime value:")
     say(f"  {'name':<32}{'city':<22}{'jobs done':>10}{'lifetime value':>16}  last job")
@@ -510,6 +565,8 @@ def summarize(database: Database, progress: Progress, run_number: int, full: boo
     else:
         say(f"  connect: {database.psql_command()}")
     say(f"  e.g. select * from {TARGET_SCHEMA}.st_customers order by lifetime_value desc limit 10;")
+    say(f"Data dictionary and lineage (dbt docs): {docs_page}")
+    say("  open it in a browser, or serve it: meltano invoke dbt-postgres:docs-serve")
     say("Run the demo again for an incremental run.")
 
 
@@ -631,7 +688,8 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         elapsed = time.monotonic() - started
         book.runs = run_number
         book.save()
-        summarize(database, progress, run_number, full=not incremental)
+        docs_page = generate_docs(meltano, project, env, state_dir / "docs-generate.log")
+        summarize(database, progress, run_number, full=not incremental, docs_page=docs_page)
         say(f"Pipeline took {elapsed:.1f} s; Meltano state id {STATE_ID}.")
     except KeyboardInterrupt:
         print(

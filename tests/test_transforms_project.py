@@ -1,0 +1,251 @@
+"""The dbt project as its users meet it: settings, Meltano, data tests, docs, own models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from tests.support.transforms_fixtures import (
+    DBT_PROJECT,
+    ROOT,
+    TENANT_ID,
+    admin_conninfo,
+    dbt,
+    dbt_env,
+    load_raw,
+    query,
+    record,
+    run,
+    scratch_database,
+)
+
+MARTS = DBT_PROJECT / "models" / "marts"
+MELTANO = Path(sys.executable).parent / "meltano"
+
+
+def small_tenant() -> dict[str, list[dict]]:
+    return {
+        "customers": [record("customers", 1)],
+        "customer_contacts": [record("customer_contacts", 5, customerId=1)],
+        "locations": [record("locations", 7, customerId=1)],
+        "jobs": [record("jobs", 10, customerId=1, locationId=7)],
+        "invoices": [record("invoices", 20, customer={"id": 1, "name": "x"})],
+    }
+
+
+def test_settings_come_from_the_loader_and_tap_variables() -> None:
+    """TARGET_POSTGRES_* for the connection, the tap's tenant, the utility's schemas."""
+    with scratch_database("st_settings") as dbname:
+        load_raw(dbname, {"customers": [record("customers", 1)]}, schema_name="Raw Schema")
+        env = dbt_env(dbname)
+        del env["DBT_POSTGRES_TENANT_ID"]
+        env.update(
+            {
+                "TAP_SERVICETITAN_TENANT_ID": "77",
+                "TARGET_POSTGRES_PASSWORD": "s3cret-password",
+                "DBT_POSTGRES_RAW_SCHEMA": "Raw Schema",
+                "DBT_POSTGRES_TARGET_SCHEMA": "Marts Here",
+            }
+        )
+        done = dbt("run", env=env)
+        assert done.returncode == 0, done.stdout[-4000:]
+        assert "s3cret-password" not in done.stdout + done.stderr
+        assert query(dbname, 'select tenant_id from "Marts Here".st_customers') == [
+            {"tenant_id": 77}
+        ]
+        # the utility's own tenant setting wins over the tap's
+        done = dbt("run", env={**env, "DBT_POSTGRES_TENANT_ID": "78"})
+        assert done.returncode == 0, done.stdout[-4000:]
+        tenants = 'select tenant_id from "Marts Here".st_customers order by 1'
+        assert query(dbname, tenants) == [{"tenant_id": 77}, {"tenant_id": 78}]
+
+
+def test_a_unix_socket_directory_as_host() -> None:
+    with scratch_database("st_socket") as dbname:
+        load_raw(dbname, {"customers": [record("customers", 1)]})
+        env = {**dbt_env(dbname), "TARGET_POSTGRES_HOST": "/var/run/postgresql"}
+        done = dbt("run", env=env)
+        assert done.returncode == 0, done.stdout[-4000:]
+        assert query(dbname, "select tenant_id from public.st_customers") == [
+            {"tenant_id": TENANT_ID}
+        ]
+
+
+@pytest.mark.parametrize(
+    ("tenant_id", "message"),
+    [
+        ("", "tenant id is required"),
+        ("abc", "tenant id must be a positive integer"),
+        ("0", "tenant id must be a positive integer"),
+    ],
+)
+def test_tenant_id_is_checked(tenant_id: str, message: str) -> None:
+    done = dbt("run", env=dbt_env("postgres", tenant_id=tenant_id))
+    assert done.returncode != 0
+    assert message in done.stdout
+    assert "DBT_POSTGRES_TENANT_ID" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_data_tests_pass_and_catch_an_orphan_and_a_duplicate() -> None:
+    with scratch_database("st_datatests") as dbname:
+        load_raw(
+            dbname,
+            {
+                "customers": [record("customers", 1)],
+                "customer_contacts": [record("customer_contacts", 5, customerId=1)],
+                "locations": [record("locations", 7, customerId=1)],
+                "jobs": [record("jobs", 10, customerId=1, locationId=7)],
+                "invoices": [record("invoices", 20, customer={"id": 1, "name": "x"})],
+            },
+        )
+        run(dbname)
+        env = dbt_env(dbname)
+        passed = dbt("test", env=env)
+        assert passed.returncode == 0, passed.stdout[-4000:]
+        with psycopg.connect(admin_conninfo(dbname)) as conn:
+            conn.execute(
+                "insert into public.st_jobs (tenant_id, st_id, customer_id, full_data, "
+                "last_synced_at) values (%s, 11, 999, '{}', now())",
+                (TENANT_ID,),
+            )
+            conn.execute("alter table public.st_invoices drop constraint st_invoices_pkey")
+            conn.execute("insert into public.st_invoices select * from public.st_invoices")
+        failed = dbt("test", env=env)
+        assert failed.returncode == 1
+        assert "FAIL 1 relationships_st_jobs_customer_id__st_id__ref_st_customers_" in (
+            failed.stdout
+        )
+        assert "FAIL 1 unique_combination_st_invoices_tenant_id__st_id" in failed.stdout
+
+
+def test_meltano_runs_the_project_with_the_utility_settings(tmp_path) -> None:
+    """`meltano invoke dbt-postgres:run`: the sandbox environment's tenant, the loader's database."""
+    with scratch_database("st_meltano") as dbname:
+        load_raw(dbname, small_tenant())
+        env = {
+            key: value for key, value in dbt_env(dbname).items() if key != "DBT_POSTGRES_TENANT_ID"
+        }
+        env.update(
+            {
+                "MELTANO_ENVIRONMENT": "sandbox",
+                "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+                "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            }
+        )
+        done = subprocess.run(
+            [str(MELTANO), "invoke", "dbt-postgres:run"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+        # meltano.yml's sandbox environment sets the utility's tenant_id
+        assert query(dbname, "select tenant_id, st_id from public.st_customers") == [
+            {"tenant_id": 1234567, "st_id": 1}
+        ]
+
+
+def test_own_models_build_on_the_st_models(tmp_path) -> None:
+    """A data team's model and test on top of st_customers, in a copy of the project."""
+    project = tmp_path / "transforms"
+    shutil.copytree(
+        DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages")
+    )
+    own = project / "models" / "analytics"
+    own.mkdir()
+    (own / "customer_value.sql").write_text(
+        "select st_customers.st_id as customer_id, st_customers.lifetime_value,\n"
+        "    count(st_jobs.st_id) as jobs\n"
+        "from {{ ref('st_customers') }} as st_customers\n"
+        "left join {{ ref('st_jobs') }} as st_jobs\n"
+        "    on st_jobs.tenant_id = st_customers.tenant_id\n"
+        "    and st_jobs.customer_id = st_customers.st_id\n"
+        "group by st_customers.st_id, st_customers.lifetime_value\n",
+        encoding="utf-8",
+    )
+    (own / "customer_value.yml").write_text(
+        yaml.safe_dump(
+            {
+                "models": [
+                    {
+                        "name": "customer_value",
+                        "columns": [{"name": "customer_id", "data_tests": ["unique"]}],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    with scratch_database("st_own") as dbname:
+        load_raw(dbname, small_tenant())
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                "build",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+            ],
+            env=dbt_env(dbname),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-4000:]
+        assert "PASS unique_customer_value_customer_id" in done.stdout
+        assert query(dbname, "select customer_id, jobs from public.customer_value") == [
+            {"customer_id": 1, "jobs": 1}
+        ]
+
+
+def mart_models() -> list[dict]:
+    models = []
+    for path in sorted(MARTS.glob("st_*.yml")):
+        models.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["models"])
+    return models
+
+
+def test_the_data_dictionary_describes_every_st_column() -> None:
+    """The yml beside the models is the data dictionary dbt docs render: nothing left blank."""
+    models = mart_models()
+    assert {model["name"] for model in models} == {path.stem for path in MARTS.glob("st_*.sql")}
+    undescribed = []
+    for model in models:
+        assert model.get("description"), model["name"]
+        assert model["constraints"] == [{"type": "primary_key", "columns": ["tenant_id", "st_id"]}]
+        names = [column["name"] for column in model["columns"]]
+        assert names[:2] == ["tenant_id", "st_id"], model["name"]
+        undescribed += [
+            f"{model['name']}.{column['name']}"
+            for column in model["columns"]
+            if not column.get("description") or not column.get("data_type")
+        ]
+    assert not undescribed, f"columns without description or data_type: {undescribed}"
+
+
+def test_docs_generate_writes_the_catalog_of_every_st_table() -> None:
+    with scratch_database("st_docs") as dbname:
+        load_raw(dbname, small_tenant())
+        run(dbname)
+        done = dbt("docs", "generate", "--static", env=dbt_env(dbname))
+        assert done.returncode == 0, done.stdout[-4000:]
+    target = DBT_PROJECT / "target"
+    catalog = yaml.safe_load((target / "catalog.json").read_text(encoding="utf-8"))
+    built = {node.split(".")[-1] for node in catalog["nodes"]}
+    assert {model["name"] for model in mart_models()} <= built
+    page = (target / "static_index.html").read_text(encoding="utf-8")
+    assert "st_customer_contacts" in page and "lifetime_value" in page
+    assert os.path.getsize(target / "static_index.html") > 100_000

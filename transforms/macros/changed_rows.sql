@@ -1,0 +1,93 @@
+{#-
+  What changed since the last run: the raw rows target-postgres batched
+  (_sdc_batched_at) after the model last applied that raw table, up to the
+  newest batch present when this dbt invocation started. Rows without
+  _sdc_batched_at (Singer BATCH loads leave it empty) always count as changed:
+  they are re-read on every run, which is slow but never wrong.
+
+  State, in the schema of the st_* tables (created by servicetitan_start_run):
+  - servicetitan_watermarks: per tenant, model and raw table, the newest
+    _sdc_batched_at the model has applied (advanced in the model's transaction);
+  - servicetitan_run_window: per tenant and raw table, the newest
+    _sdc_batched_at when the current invocation started.
+-#}
+
+{#- The relation of one of the state tables above (or st_sync_log). -#}
+{% macro servicetitan_state_table(name) -%}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier=name)) }}
+{%- endmacro %}
+
+
+{#-
+  True on a first build and on --full-refresh: the model reads every raw row.
+  False while dbt parses, so that the refs of the incremental branches count
+  as dependencies.
+-#}
+{% macro servicetitan_reads_everything() -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(should_full_refresh() or load_relation(this) is none) }}
+{%- endmacro %}
+
+
+{#- True when the model's table exists already (st_customers reads its previous rows). -#}
+{% macro servicetitan_table_exists() -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {{ return(load_relation(this) is not none) }}
+{%- endmacro %}
+
+
+{#-
+  The SQL condition "this raw row changed since the model last applied
+  raw_table", on the column that holds the row's _sdc_batched_at (batched_at
+  in the staging models). Every raw table a model reads this way must be listed
+  in its meta raw_tables, whose watermarks the model advances.
+-#}
+{% macro changed_rows(raw_table, column='batched_at') -%}
+    {%- if not execute -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set listed = config.get('meta', {}).get('raw_tables', []) -%}
+    {%- if raw_table not in listed -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ " reads changed rows of " ~ raw_table ~ " but its meta raw_tables "
+            ~ listed ~ " does not list it, so its watermark would never advance"
+        ) }}
+    {%- endif -%}
+    {{ return(servicetitan_changed_condition(raw_table, column, servicetitan_reads_everything())) }}
+{%- endmacro %}
+
+
+{% macro servicetitan_changed_condition(raw_table, column, everything) -%}
+    {%- if everything or not execute -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set bounds = run_query(
+        "select coalesce(("
+        ~ " select to_char(watermarks.watermark, 'YYYY-MM-DD HH24:MI:SS.US')"
+        ~ " from " ~ servicetitan_state_table('servicetitan_watermarks') ~ " as watermarks"
+        ~ " where watermarks.tenant_id = " ~ servicetitan_tenant_id()
+        ~ " and watermarks.model = '" ~ model.name ~ "'"
+        ~ " and watermarks.raw_table = '" ~ raw_table ~ "'"
+        ~ "), '-infinity'), coalesce(("
+        ~ " select to_char(run_window.until, 'YYYY-MM-DD HH24:MI:SS.US')"
+        ~ " from " ~ servicetitan_state_table('servicetitan_run_window') ~ " as run_window"
+        ~ " where run_window.tenant_id = " ~ servicetitan_tenant_id()
+        ~ " and run_window.raw_table = '" ~ raw_table ~ "'"
+        ~ "), '-infinity')"
+    ).rows[0] -%}
+    {{ return(
+        "((" ~ column ~ " > '" ~ bounds[0] ~ "'::timestamp and " ~ column ~ " <= '"
+        ~ bounds[1] ~ "'::timestamp) or " ~ column ~ " is null)"
+    ) }}
+{%- endmacro %}
+
+
+{#- st_customers' post-hook: it has recomputed every queued customer. -#}
+{% macro servicetitan_clear_customers_to_refresh() -%}
+    delete from {{ servicetitan_state_table('servicetitan_customers_to_refresh') }}
+    where tenant_id = {{ servicetitan_tenant_id() }}
+{%- endmacro %}

@@ -1,0 +1,39 @@
+-- The raw customers: renamed and cast once.
+{%- set raw = servicetitan_raw('customers') %}
+
+with
+
+source as (
+    select * from {{ raw.relation }}
+),
+
+renamed as (
+    select
+        {{ servicetitan_tenant_id() }} as tenant_id,
+        source.id as st_id,
+        {{ raw_column(raw, 'name') }}::text as name,
+        {{ raw_column(raw, 'firstName') }}::text as first_name,
+        {{ raw_column(raw, 'lastName') }}::text as last_name,
+        {{ raw_column(raw, 'type') }}::text as type,
+        {{ raw_column(raw, 'address') }}::jsonb ->> 'street' as address_street,
+        {{ raw_column(raw, 'address') }}::jsonb ->> 'unit' as address_unit,
+        {{ raw_column(raw, 'address') }}::jsonb ->> 'city' as address_city,
+        {{ raw_column(raw, 'address') }}::jsonb ->> 'state' as address_state,
+        {{ raw_column(raw, 'address') }}::jsonb ->> 'zip' as address_zip,
+        {{ raw_column(raw, 'address') }}::jsonb ->> 'country' as address_country,
+        {{ raw_column(raw, 'active') }}::boolean as is_active,
+        {{ raw_column(raw, 'doNotMail') }}::boolean as do_not_mail,
+        {{ raw_column(raw, 'doNotService') }}::boolean as do_not_service,
+        {{ raw_column(raw, 'mergedToId') }}::bigint as merged_to_id,
+        {{ raw_column(raw, 'balance') }}::numeric(14, 2) as balance,
+        {{ raw_column(raw, 'taxExempt') }}::boolean as tax_exempt,
+        {{ raw_column(raw, 'nationalAccount') }}::boolean as national_account,
+        {{ raw_column(raw, 'createdOn') }}::timestamptz as st_created_on,
+        {{ raw_column(raw, 'modifiedOn') }}::timestamptz as st_modified_on,
+        to_jsonb(source_record) as full_data,
+        source._sdc_batched_at as batched_at
+    from source
+    cross join lateral ({{ raw_record(raw) }}) as source_record
+)
+
+select * from renamed

@@ -1,1 +1,0 @@
-"""Runner for the SQL transforms that build the st_* tables."""
