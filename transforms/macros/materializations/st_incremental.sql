@@ -96,9 +96,7 @@
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
 
-    {%- if existing is none -%}
-        {%- do persist_docs(target_relation, model) -%}
-    {%- endif -%}
+    {%- do persist_docs(target_relation, model) -%}
     {%- do apply_grants(target_relation, config.get('grants'), should_revoke=existing is not none) -%}
 
     {%- do adapter.commit() -%}
