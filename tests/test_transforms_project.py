@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import subprocess
 import sys
@@ -60,30 +60,26 @@ def test_settings_come_from_the_loader_and_tap_variables() -> None:
         assert query(dbname, 'select tenant_id from "Marts Here".st_customers') == [
             {"tenant_id": 77}
         ]
-        # the utility's own tenant setting wins over the tap's
-        done = dbt("run", env={**env, "DBT_POSTGRES_TENANT_ID": "78"})
+        # the utility's own tenant setting wins over the tap's; the host may be
+        # a unix socket directory
+        done = dbt(
+            "run",
+            env={
+                **env,
+                "DBT_POSTGRES_TENANT_ID": "78",
+                "TARGET_POSTGRES_HOST": "/var/run/postgresql",
+            },
+        )
         assert done.returncode == 0, done.stdout[-4000:]
         tenants = 'select tenant_id from "Marts Here".st_customers order by 1'
         assert query(dbname, tenants) == [{"tenant_id": 77}, {"tenant_id": 78}]
-
-
-def test_a_unix_socket_directory_as_host() -> None:
-    with scratch_database("st_socket") as dbname:
-        load_raw(dbname, {"customers": [record("customers", 1)]})
-        env = {**dbt_env(dbname), "TARGET_POSTGRES_HOST": "/var/run/postgresql"}
-        done = dbt("run", env=env)
-        assert done.returncode == 0, done.stdout[-4000:]
-        assert query(dbname, "select tenant_id from public.st_customers") == [
-            {"tenant_id": TENANT_ID}
-        ]
 
 
 @pytest.mark.parametrize(
     ("tenant_id", "message"),
     [
         ("", "tenant id is required"),
-        ("abc", "tenant id must be a positive integer"),
-        ("0", "tenant id must be a positive integer"),
+        ("12a", "tenant id must be a positive integer"),
     ],
 )
 def test_tenant_id_is_checked(tenant_id: str, message: str) -> None:
@@ -94,20 +90,20 @@ def test_tenant_id_is_checked(tenant_id: str, message: str) -> None:
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_data_tests_pass_and_catch_an_orphan_and_a_duplicate() -> None:
+def test_docs_and_data_tests_that_pass_then_catch_an_orphan_and_a_duplicate() -> None:
     with scratch_database("st_datatests") as dbname:
-        load_raw(
-            dbname,
-            {
-                "customers": [record("customers", 1)],
-                "customer_contacts": [record("customer_contacts", 5, customerId=1)],
-                "locations": [record("locations", 7, customerId=1)],
-                "jobs": [record("jobs", 10, customerId=1, locationId=7)],
-                "invoices": [record("invoices", 20, customer={"id": 1, "name": "x"})],
-            },
-        )
+        load_raw(dbname, small_tenant())
         run(dbname)
         env = dbt_env(dbname)
+        documented = dbt("docs", "generate", "--static", env=env)
+        assert documented.returncode == 0, documented.stdout[-4000:]
+        target = DBT_PROJECT / "target"
+        catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+        built = {node.split(".")[-1] for node in catalog["nodes"]}
+        assert {model["name"] for model in mart_models()} <= built
+        page = (target / "static_index.html").read_text(encoding="utf-8")
+        assert "st_customer_contacts" in page and "lifetime_value" in page
+
         passed = dbt("test", env=env)
         assert passed.returncode == 0, passed.stdout[-4000:]
         with psycopg.connect(admin_conninfo(dbname)) as conn:
@@ -234,18 +230,3 @@ def test_the_data_dictionary_describes_every_st_column() -> None:
             if not column.get("description") or not column.get("data_type")
         ]
     assert not undescribed, f"columns without description or data_type: {undescribed}"
-
-
-def test_docs_generate_writes_the_catalog_of_every_st_table() -> None:
-    with scratch_database("st_docs") as dbname:
-        load_raw(dbname, small_tenant())
-        run(dbname)
-        done = dbt("docs", "generate", "--static", env=dbt_env(dbname))
-        assert done.returncode == 0, done.stdout[-4000:]
-    target = DBT_PROJECT / "target"
-    catalog = yaml.safe_load((target / "catalog.json").read_text(encoding="utf-8"))
-    built = {node.split(".")[-1] for node in catalog["nodes"]}
-    assert {model["name"] for model in mart_models()} <= built
-    page = (target / "static_index.html").read_text(encoding="utf-8")
-    assert "st_customer_contacts" in page and "lifetime_value" in page
-    assert os.path.getsize(target / "static_index.html") > 100_000

@@ -6,7 +6,7 @@
   rows, then given the indexes of its `indexes` config.
 
   Later runs: the model selects only what changed since the last run (macro
-  changed_rows) into a temporary table. Those rows are upserted on
+  changed_rows) into a temporary table (dropped at commit). Those rows are upserted on
   (tenant_id, st_id), and only rows that differ from the stored ones
   (last_synced_at aside) are written, so a re-loaded unchanged record, or a
   run with nothing new, writes nothing.
@@ -72,8 +72,14 @@
     {%- else -%}
         {%- set columns = servicetitan_add_new_columns(target_relation) -%}
         {%- set changed = make_temp_relation(target_relation) -%}
-        {%- do run_query(get_create_table_as_sql(True, changed, sql)) -%}
-        {%- do run_query('analyze ' ~ changed) -%}
+        {#- the upsert names the contract's columns: a model that no longer selects
+            one of them fails there -#}
+        {%- call statement('st_incremental_changed') -%}
+            create temporary table {{ changed }} on commit drop as (
+                {{ sql }}
+            );
+            analyze {{ changed }}
+        {%- endcall -%}
         {%- call statement('st_incremental_prepare', fetch_result=True) -%}
             {{ servicetitan_prepare_upsert_sql(target_relation, changed, full_refresh) }}
         {%- endcall -%}
@@ -87,7 +93,6 @@
             'updated': load_result('main').response.rows_affected - created,
             'deleted': prepared[1] | int,
         } -%}
-        {%- do adapter.drop_relation(changed) -%}
     {%- endif -%}
 
     {%- call statement('st_sync_log') -%}
@@ -96,9 +101,7 @@
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
 
-    {%- if existing is none -%}
-        {%- do persist_docs(target_relation, model) -%}
-    {%- endif -%}
+    {%- do persist_docs(target_relation, model) -%}
     {%- do apply_grants(target_relation, config.get('grants'), should_revoke=existing is not none) -%}
 
     {%- do adapter.commit() -%}

@@ -124,7 +124,8 @@ invoices as (
 ),
 
 {% if servicetitan_table_exists() -%}
--- the stored aggregates, so that aggregates_updated_at moves only when they change
+-- the stored aggregates, so that aggregates_updated_at moves only when they
+-- change (looked up by key for the customers being recomputed)
 previous_aggregates as (
     select
         st_customers.st_id as customer_id,
@@ -134,9 +135,6 @@ previous_aggregates as (
         st_customers.last_job_date,
         st_customers.aggregates_updated_at
     from {{ this }} as st_customers
-    {%- if changed_only %}
-    inner join customers on customers.st_id = st_customers.st_id
-    {%- endif %}
     where st_customers.tenant_id = {{ tenant_id }}
 ),
 {%- else -%}
