@@ -34,6 +34,8 @@ class TapRun:
     schemas: dict[str, dict] = field(default_factory=dict)
     states: list[dict] = field(default_factory=list)
     batches: list[dict] = field(default_factory=list)
+    #: STATE and BATCH messages in the order the tap wrote them.
+    checkpoints: list[dict] = field(default_factory=list)
 
     @property
     def final_state(self) -> dict:
@@ -100,8 +102,10 @@ def _read_message(run: TapRun, line: bytes, keep_records: bool) -> None:
         run.schemas[message["stream"]] = message["schema"]
     elif kind == "STATE":
         run.states.append(message["value"])
+        run.checkpoints.append(message)
     elif kind == "BATCH":
         run.batches.append(message)
+        run.checkpoints.append(message)
 
 
 def discover(config: dict) -> dict:
