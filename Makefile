@@ -33,9 +33,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Benchmarks print figures (no pass/fail): tap alone, transforms alone, the whole pipeline.
+# Benchmarks print figures (no pass/fail): tap alone, extract+load (BATCH vs RECORD),
+# transforms alone, the whole pipeline.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
+	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_transforms.py
 	$(BIN)/python bench/bench_pipeline.py
 
