@@ -2,8 +2,9 @@
 
 For each tenant size and mode, a full ``meltano run tap-servicetitan
 target-postgres`` into a fresh database with fresh state: wall time,
-records/s, the peak RSS of the tap and of the target, and the peak size of the
-batch folder. ``batch`` is the project's configuration (meltano.yml's
+records/s, the peak RSS and CPU time of the tap and of the target, and the
+peak size of the batch folder. CPU times say where the work went even when
+other processes share the machine (wall times then vary). ``batch`` is the project's configuration (meltano.yml's
 ``batch_config``, its folder moved to a temporary one so that only this run's
 files are measured); ``records`` sets ``batch_config`` to ``{}``.
 
@@ -105,9 +106,10 @@ def measure(sandbox: SandboxProcess, mode: str) -> None:
     records = raw_rows()
     print(
         f"{sandbox.customers:>7} customers | {mode:<7} | {records:>8} records in {seconds:6.1f} s "
-        f"= {records / seconds:8,.0f} records/s | peak RSS tap {usage.peak_rss_mb['tap']:5.0f} MB, "
-        f"target {usage.peak_rss_mb['target']:5.0f} MB | batch folder peak "
-        f"{usage.peak_folder_bytes / 1e6:6.1f} MB",
+        f"= {records / seconds:8,.0f} records/s | CPU s tap {usage.cpu_seconds['tap']:5.1f}, "
+        f"target {usage.cpu_seconds['target']:5.1f} | peak RSS tap "
+        f"{usage.peak_rss_mb['tap']:4.0f} MB, target {usage.peak_rss_mb['target']:4.0f} MB | "
+        f"batch folder peak {usage.peak_folder_bytes / 1e6:5.1f} MB",
         flush=True,
     )
 

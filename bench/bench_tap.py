@@ -2,8 +2,10 @@
 
 For each tenant size: the customers stream alone and all nine streams as
 RECORD messages, and all nine streams into BATCH files (gzip JSON Lines, as
-meltano.yml configures them): records/s, requests made (and per 1000
-records), the tap's peak RSS and, for BATCH, the size of its files.
+meltano.yml configures them): records/s, records per CPU-second of the tap
+(steadier than wall time when other processes share the machine), requests
+made (and per 1000 records), the tap's peak RSS and, for BATCH, the size of
+its files.
 
     python bench/bench_tap.py [--sizes 1000,10000,50000]
 """
@@ -55,7 +57,8 @@ def measure(
         files = f" | {len(result.batches)} files, {size / 1e6:.1f} MB"
     print(
         f"{sandbox.customers:>7} customers | {label:<13} | {result.record_count:>8} records "
-        f"in {result.seconds:6.1f} s = {result.record_count / result.seconds:8,.0f} records/s | "
+        f"in {result.seconds:6.1f} s = {result.record_count / result.seconds:8,.0f} records/s, "
+        f"{result.record_count / result.cpu_seconds:8,.0f} per CPU-second | "
         f"{requests:>5} requests ({1000 * requests / max(result.record_count, 1):.2f} per 1000 records), "
         f"{stats['token']} token | peak RSS {result.peak_rss_mb:5.0f} MB{files}",
         flush=True,

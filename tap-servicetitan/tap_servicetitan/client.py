@@ -185,6 +185,14 @@ class ServiceTitanStream(RESTStream):
         batch files instead and orders STATE after BATCH (see writer.py).
         """
 
+    @override
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> Iterable[Context | None]:
+        """Contexts only for child streams: without any, nothing (no per-record copy)."""
+        if self.child_streams:
+            yield from super().generate_child_contexts(record, context)
+
     @cached_property
     def _record_shaper(self) -> RecordShaper:
         return RecordShaper(self)

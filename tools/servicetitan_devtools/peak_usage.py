@@ -1,10 +1,11 @@
-"""Peak memory of the processes under a command, and peak size of a folder, while it runs.
+"""Peak memory and CPU time of the processes under a command, and peak size of a folder.
 
-Benchmarks start ``meltano run`` and want each plugin's own peak RSS (the
-tap's, the target's) and the largest the batch folder got. A background
-thread samples ``/proc`` every ``interval`` seconds: a process's ``VmHWM`` is
-the kernel's own high-water mark of its RSS, so a sample taken any time
-before the process exits already holds its peak.
+Benchmarks start ``meltano run`` and want each plugin's own peak RSS and CPU
+time (the tap's, the target's) and the largest the batch folder got. A
+background thread samples ``/proc`` every ``interval`` seconds: a process's
+``VmHWM`` is the kernel's own high-water mark of its RSS, so a sample taken
+any time before the process exits already holds its peak; its CPU time is
+the last sample's (at most ``interval`` short).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class PeakUsage:
 
     ``watch`` maps a label to a string its command line contains
     (``{"tap": "tap-servicetitan"}``); ``peak_rss_mb[label]`` is the largest
-    peak RSS of any matching descendant of ``root_pid``.
+    peak RSS of any matching descendant of ``root_pid``, ``cpu_seconds[label]``
+    the CPU time (user + system) of the matching processes.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class PeakUsage:
         self.folder = folder
         self.interval = interval
         self.peak_rss_mb = dict.fromkeys(watch, 0.0)
+        self._cpu: dict[str, dict[int, float]] = {label: {} for label in watch}
         self.peak_folder_bytes = 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -89,8 +92,17 @@ class PeakUsage:
                 if needle in command:
                     peak = _peak_rss_mb(process.pid)
                     self.peak_rss_mb[label] = max(self.peak_rss_mb[label], peak)
+                    try:
+                        times = process.cpu_times()
+                    except psutil.Error:
+                        continue
+                    self._cpu[label][process.pid] = times.user + times.system
         if self.folder is not None:
             self.peak_folder_bytes = max(self.peak_folder_bytes, folder_bytes(self.folder))
+
+    @property
+    def cpu_seconds(self) -> dict[str, float]:
+        return {label: sum(by_pid.values()) for label, by_pid in self._cpu.items()}
 
     def _descendants(self) -> Iterable[psutil.Process]:
         try:

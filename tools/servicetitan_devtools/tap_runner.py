@@ -28,6 +28,8 @@ class TapRun:
     returncode: int
     stderr: str = ""
     seconds: float = 0.0
+    #: CPU time of the tap process (user + system): what contention barely changes.
+    cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     record_count: int = 0
     records: dict[str, list[dict]] = field(default_factory=dict)
@@ -84,6 +86,7 @@ def run_tap(
             run.seconds = time.perf_counter() - started
             run.returncode = os.waitstatus_to_exitcode(status)
             run.peak_rss_mb = usage.ru_maxrss / 1024
+            run.cpu_seconds = usage.ru_utime + usage.ru_stime
             stderr.seek(0)
             run.stderr = stderr.read().decode(errors="replace")
     return run
