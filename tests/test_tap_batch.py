@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -95,6 +97,38 @@ def test_batch_files_hold_the_records_of_a_record_run_plus_load_times(sandbox, b
         by_id = sorted(batched[stream], key=lambda r: r["id"])
         assert by_id == sorted(plain.records[stream], key=lambda r: r["id"]), stream
     assert plain.final_state["bookmarks"] == run.final_state["bookmarks"]
+
+
+def test_a_tap_failing_mid_file_leaves_no_state_past_its_announced_files(
+    fresh_sandbox, tmp_path
+) -> None:
+    """The API fails for good from about the 5th page: the tap holds pages in an
+    open file whose STATEs it has made; none of them may leave the tap."""
+    sandbox = fresh_sandbox
+    sandbox.faults.configure(latency=0.05)
+
+    def break_the_api() -> None:
+        deadline = time.monotonic() + 60
+        while sandbox.counters["requests"] < 4 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        sandbox.faults.configure(error_rate=1.0, error_status=503)
+
+    breaker = threading.Thread(target=break_the_api)
+    breaker.start()
+    run = run_tap(sandbox.tap_config(batch_config=batch_config(tmp_path), max_retries=1))
+    breaker.join()
+    assert run.returncode != 0
+    assert "giving up after retries" in run.stderr and "Traceback" not in run.stderr
+
+    first = min(STREAMS)
+    announced = {r["id"] for batch in run.batches for r in file_records(batch)}
+    assert announced  # a file was announced before the failure ...
+    token = run.final_state["bookmarks"][first]["continue_from"]
+    assert covered_ids(sandbox, first, token) <= announced
+    (run_folder,) = (tmp_path / f"tap-servicetitan-{sandbox.tenant_id}").iterdir()
+    written = {path.as_uri() for path in run_folder.glob("*.jsonl.gz")}
+    # ... and the open one, with the records of the last pages, never was
+    assert len(written - {url for batch in run.batches for url in batch["manifest"]}) == 1
 
 
 def test_empty_batch_config_means_record_messages(fresh_sandbox) -> None:
