@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
+import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -12,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from servicetitan_devtools.tap_runner import TapRun, run_tap
+from servicetitan_devtools.tap_runner import TAP, TapRun, run_tap
 from servicetitan_sandbox.server import decode_continue
 from tap_servicetitan.batch_files import BatchRun, BatchSettings, remove_earlier_runs
 from tap_servicetitan.streams import ALL_STREAMS
@@ -129,6 +132,34 @@ def test_a_tap_failing_mid_file_leaves_no_state_past_its_announced_files(
     written = {path.as_uri() for path in run_folder.glob("*.jsonl.gz")}
     # ... and the open one, with the records of the last pages, never was
     assert len(written - {url for batch in run.batches for url in batch["manifest"]}) == 1
+
+
+def test_sigterm_mid_file_writes_no_state_past_its_announced_files(fresh_sandbox, tmp_path) -> None:
+    """singer-sdk answers SIGTERM by writing the whole current state: held back too."""
+    fresh_sandbox.faults.configure(latency=0.05)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(fresh_sandbox.tap_config(batch_config=batch_config(tmp_path))))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_SERVICETITAN_")}
+    proc = subprocess.Popen(
+        [TAP, "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
+    messages = []
+    for line in proc.stdout:
+        messages.append(json.loads(line))
+        if messages[-1]["type"] == "BATCH":
+            break  # the first file is announced; the second one is open
+    time.sleep(0.2)  # a few more pages into the open file
+    proc.send_signal(signal.SIGTERM)
+    messages += [json.loads(line) for line in proc.stdout]
+    proc.wait(timeout=60)
+
+    first = min(STREAMS)
+    batches = [m for m in messages if m["type"] == "BATCH"]
+    announced = {r["id"] for batch in batches for r in file_records(batch)}
+    states = [m["value"] for m in messages if m["type"] == "STATE"]
+    token = states[-1]["bookmarks"][first]["continue_from"]
+    assert covered_ids(fresh_sandbox, first, token) <= announced
+    assert fresh_sandbox.counters["requests"] * 100 > len(announced) + 100  # it read further
 
 
 def test_empty_batch_config_means_record_messages(fresh_sandbox) -> None:
