@@ -2,8 +2,9 @@
 
 For each tenant size and mode, a full ``meltano run tap-servicetitan
 target-postgres`` into a fresh database with fresh state: wall time,
-records/s, the peak RSS and CPU time of the tap and of the target, and the
-peak size of the batch folder. CPU times say where the work went even when
+records/s, the peak RSS and CPU time of the tap and of the target (and the
+CPU time of Meltano, which forwards every message line), and the peak size
+of the batch folder. CPU times say where the work went even when
 other processes share the machine (wall times then vary). ``batch`` is the project's configuration (meltano.yml's
 ``batch_config``, its folder moved to a temporary one so that only this run's
 files are measured); ``records`` sets ``batch_config`` to ``{}``.
@@ -33,7 +34,12 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "st_bench_load"
 RAW_TABLES = tuple(stream.name for stream in ALL_STREAMS)
-PLUGINS = {"tap": "tap-servicetitan", "target": "target-postgres"}
+#: What each process's command line contains (Meltano itself forwards every message line).
+PROCESSES = {
+    "meltano": "bin/meltano run",
+    "tap": "bin/tap-servicetitan",
+    "target": "bin/target-postgres",
+}
 
 
 def recreate_database() -> None:
@@ -96,7 +102,7 @@ def measure(sandbox: SandboxProcess, mode: str) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        usage = PeakUsage(proc.pid, PLUGINS, folder=Path(batches)).start()
+        usage = PeakUsage(proc.pid, PROCESSES, folder=Path(batches)).start()
         _, stderr = proc.communicate()
         seconds = time.perf_counter() - started
         usage.stop()
@@ -107,7 +113,8 @@ def measure(sandbox: SandboxProcess, mode: str) -> None:
     print(
         f"{sandbox.customers:>7} customers | {mode:<7} | {records:>8} records in {seconds:6.1f} s "
         f"= {records / seconds:8,.0f} records/s | CPU s tap {usage.cpu_seconds['tap']:5.1f}, "
-        f"target {usage.cpu_seconds['target']:5.1f} | peak RSS tap "
+        f"target {usage.cpu_seconds['target']:5.1f}, meltano {usage.cpu_seconds['meltano']:5.1f} "
+        f"| peak RSS tap "
         f"{usage.peak_rss_mb['tap']:4.0f} MB, target {usage.peak_rss_mb['target']:4.0f} MB | "
         f"batch folder peak {usage.peak_folder_bytes / 1e6:5.1f} MB",
         flush=True,

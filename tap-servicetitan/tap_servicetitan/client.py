@@ -234,9 +234,10 @@ class ExportStream(ServiceTitanStream):
     State is ServiceTitan's own resume point: after every page the stream
     stores that page's ``continueFrom`` and emits a STATE message, so a run
     interrupted at any moment resumes where the last committed page ended,
-    and the next run asks only for what changed since. ``modifiedOn`` is the
-    replication key (the bookmark users see); on a first run ``start_date``
-    becomes the feed's ``from`` date.
+    and the next run asks only for what changed since. With BATCH files the
+    writer holds that STATE back until the page's records are announced
+    (writer.py). ``modifiedOn`` is the replication key (the bookmark users
+    see); on a first run ``start_date`` becomes the feed's ``from`` date.
     """
 
     replication_key = "modifiedOn"

@@ -48,8 +48,8 @@ class PeakUsage:
 
     ``watch`` maps a label to a string its command line contains
     (``{"tap": "tap-servicetitan"}``); ``peak_rss_mb[label]`` is the largest
-    peak RSS of any matching descendant of ``root_pid``, ``cpu_seconds[label]``
-    the CPU time (user + system) of the matching processes.
+    peak RSS of any matching process (``root_pid`` or a descendant),
+    ``cpu_seconds[label]`` the CPU time (user + system) of the matching processes.
     """
 
     def __init__(
@@ -83,7 +83,7 @@ class PeakUsage:
             self._done.wait(self.interval)
 
     def sample(self) -> None:
-        for process in self._descendants():
+        for process in self._processes():
             try:
                 command = " ".join(process.cmdline())
             except psutil.Error:
@@ -104,8 +104,10 @@ class PeakUsage:
     def cpu_seconds(self) -> dict[str, float]:
         return {label: sum(by_pid.values()) for label, by_pid in self._cpu.items()}
 
-    def _descendants(self) -> Iterable[psutil.Process]:
+    def _processes(self) -> Iterable[psutil.Process]:
+        """``root_pid`` and every process under it."""
         try:
-            return psutil.Process(self.root_pid).children(recursive=True)
+            root = psutil.Process(self.root_pid)
+            return [root, *root.children(recursive=True)]
         except psutil.Error:
             return ()
