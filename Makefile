@@ -36,10 +36,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Benchmarks print figures (no pass/fail): tap alone, the dbt models alone, the whole pipeline,
-# the preflight check.
+# Benchmarks print figures (no pass/fail): tap alone, extract+load (BATCH vs RECORD),
+# the dbt models alone, the whole pipeline, the preflight check.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
+	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_transforms.py
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_preflight.py

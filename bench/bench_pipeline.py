@@ -106,7 +106,6 @@ def run_benchmark(customers: int, fraction: float) -> None:
             "MELTANO_DATABASE_URI": f"sqlite:///{state_dir}/meltano.db",
             "TAP_SERVICETITAN_API_URL": sandbox.url,
             "TAP_SERVICETITAN_AUTH_URL": f"{sandbox.url}/connect/token",
-            "TAP_SERVICETITAN_REQUESTS_PER_SECOND": "50",
             "TARGET_POSTGRES_HOST": "127.0.0.1",
             "TARGET_POSTGRES_DATABASE": DATABASE,
         }

@@ -4,12 +4,14 @@ on the sandbox environment into a real PostgreSQL, then dbt-postgres:test."""
 from __future__ import annotations
 
 import re
+import datetime as dt
 import signal
 from decimal import Decimal
 
 import pytest
 
 from servicetitan_sandbox import SandboxServer
+from servicetitan_sandbox.server import decode_continue
 from tap_servicetitan.streams import ALL_STREAMS
 from tests.support.meltano_project import MeltanoProject
 from tests.support.oracle import expected_customers, timestamp
@@ -27,6 +29,12 @@ ST_TABLES = {
     "st_technicians": "technicians",
 }
 SYNC_TIMESTAMPS = {"last_synced_at", "aggregates_updated_at"}
+LOAD_TIMES = ("_sdc_extracted_at", "_sdc_batched_at")
+
+
+def utc_now() -> dt.datetime:
+    """Now in UTC without a zone, as target-postgres stores the _sdc_* times."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 @pytest.fixture
@@ -52,6 +60,26 @@ def assert_raw_tables_equal_dataset(project: MeltanoProject) -> None:
                 if timestamp(record["modifiedOn"]).replace(tzinfo=None) != loaded[i]
             ]
             assert not stale, f"{stream}: stale rows {stale[:5]}"
+
+
+def assert_load_times_within(
+    project: MeltanoProject, started: dt.datetime, ended: dt.datetime
+) -> None:
+    """Every raw row carries the time it was extracted and batched, within the run."""
+    with project.connect() as conn:
+        for stream in STREAMS:
+            for column in LOAD_TIMES:
+                unset, earliest, latest = conn.execute(
+                    f"select count(*) filter (where {column} is null), min({column}), "
+                    f"max({column}) from tap_servicetitan.{stream}"
+                ).fetchone()
+                assert unset == 0, (stream, column)
+                assert started <= earliest <= latest <= ended, (stream, column)
+
+
+def run_folders(project: MeltanoProject) -> set[str]:
+    folder = project.batch_folder
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
 
 
 def assert_st_customers_match_oracle(project: MeltanoProject) -> None:
@@ -102,10 +130,22 @@ def snapshot(project: MeltanoProject) -> dict[str, list[tuple]]:
     return result
 
 
-def test_full_pipeline_builds_st_tables_from_the_sandbox(project_for) -> None:
+@pytest.mark.parametrize("messages", ["batch", "records"])
+def test_full_pipeline_builds_st_tables_from_the_sandbox(project_for, messages) -> None:
     with SandboxServer(customers=2000, seed=101) as sandbox:
         project = project_for(sandbox)
+        if messages == "records":
+            project.env["TAP_SERVICETITAN_BATCH_CONFIG"] = "{}"
+        folders = run_folders(project)
+        started = utc_now()
         project.run()
+        ended = utc_now()
+        if messages == "batch":  # meltano.yml's default
+            (this_run,) = run_folders(project) - folders
+            assert run_folders(project) == {this_run}  # the earlier runs' files are gone
+        else:
+            assert run_folders(project) == folders  # no batch files at all
+        assert_load_times_within(project, started, ended)
         assert_raw_tables_equal_dataset(project)
         assert_st_tables_cover_raw(project)
         assert_st_customers_match_oracle(project)
@@ -182,6 +222,7 @@ def test_killed_run_resumes_to_the_same_tables(
     with SandboxServer(customers=1200, seed=303, export_page_size=50) as sandbox:
         project = project_for(sandbox)
         project.env["TARGET_POSTGRES_BATCH_SIZE_ROWS"] = "100"
+        project.set_batch_config(batch_size=100)
         sandbox.faults.configure(latency=0.02)
         project.run_killed(after_rows=300, sig=sig)
         sandbox.faults.reset()
@@ -199,6 +240,47 @@ def test_killed_run_resumes_to_the_same_tables(
             conn.execute("create schema public")
         clean.run()
         assert snapshot(clean) == resumed
+
+
+def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for) -> None:
+    """The worst moment for BATCH: pages extracted and their resume points made,
+    but the file holding them not yet announced to the target.
+
+    Files of 4 pages (200 records, 50 a page). The tap alone is killed while it
+    waits for page 10 of the first stream it syncs, with pages 9 and up in its
+    open file. The target loads what was announced and writes its last state,
+    which Meltano stores.
+    """
+    first = min(STREAMS)  # singer-sdk syncs streams in name order
+    with SandboxServer(customers=1200, seed=606, export_page_size=50) as sandbox:
+        project = project_for(sandbox)
+        project.set_batch_config(batch_size=200)
+        sandbox.faults.configure(latency=0.1)
+        sandbox.reset_counters()
+        killed = project.run_killing_tap(lambda: sandbox.counters["requests"] >= 10)
+        requests_at_kill = sandbox.counters["requests"]
+        sandbox.faults.reset()
+        assert killed.returncode != 0
+        (killed_run,) = run_folders(project)
+
+        # the stored resume point covers only records the target loaded ...
+        token = project.state()["bookmarks"][first]["continue_from"]
+        covered = {
+            rid
+            for rid in sandbox.dataset.ids(first)
+            if sandbox.dataset.version_of(first, rid) <= decode_continue(token)
+        }
+        with project.connect() as conn:
+            loaded = {r[0] for r in conn.execute(f"select id from tap_servicetitan.{first}")}
+        assert covered and covered <= loaded
+        # ... although the tap had extracted pages beyond it when it died
+        assert len(covered) < 50 * (requests_at_kill - 1)
+
+        project.run()
+        assert_raw_tables_equal_dataset(project)
+        assert_st_customers_match_oracle(project)
+        # the killed run's files are gone, never announced, so never loaded
+        assert killed_run not in run_folders(project)
 
 
 def test_run_under_faults_equals_a_clean_run(project_for) -> None:

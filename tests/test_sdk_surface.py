@@ -9,6 +9,7 @@ from contextlib import redirect_stdout
 
 from singer_sdk import RESTStream, Stream
 from singer_sdk.authenticators import OAuthAuthenticator
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.streams._state import StreamStateManager  # the private use under test
 
 from servicetitan_sandbox import SandboxServer
@@ -16,6 +17,7 @@ from tap_servicetitan.auth import ServiceTitanAuthenticator
 from tap_servicetitan.checkpoint import write_checkpoint
 from tap_servicetitan.client import ExportStream, ListStream, ServiceTitanStream
 from tap_servicetitan.tap import TapServiceTitan
+from tap_servicetitan.writer import ServiceTitanWriter
 
 
 def overridden_hooks(cls: type, base: type) -> list[str]:
@@ -35,6 +37,7 @@ def test_every_overridden_sdk_hook_is_marked_override() -> None:
         (ListStream, RESTStream),
         (ServiceTitanAuthenticator, OAuthAuthenticator),
         (TapServiceTitan, TapServiceTitan.__mro__[1]),
+        (ServiceTitanWriter, MsgSpecWriter),
     ):
         hooks = overridden_hooks(cls, base)
         assert hooks, cls
@@ -52,6 +55,31 @@ def test_the_private_members_write_checkpoint_uses_still_exist() -> None:
     assert "is_flushed" in inspect.getsource(StreamStateManager)
     signature = inspect.signature(Stream._write_state_message)
     assert list(signature.parameters) == ["self"]
+
+
+def test_the_private_members_record_messages_uses_still_exist() -> None:
+    """``_generate_record_messages(record)`` makes a record's messages for
+    ``_write_record_message``; ``_stream_version`` is their version."""
+    signature = inspect.signature(Stream._generate_record_messages)
+    assert list(signature.parameters) == ["self", "record"]
+    assert "self._generate_record_messages(record)" in inspect.getsource(
+        Stream._write_record_message
+    )
+    with SandboxServer(customers=5, seed=1) as server:
+        tap = TapServiceTitan(config=server.tap_config())
+        stream = tap.streams["customers"]
+        assert stream._stream_version is None
+        (message,) = stream._generate_record_messages({"id": 1, "modifiedOn": "2024-01-01"})
+    assert message.stream == "customers" and message.record == {"id": 1, "modifiedOn": "2024-01-01"}
+
+
+def test_sdk_batch_path_stays_unused() -> None:
+    """singer-sdk batches when ``get_batch_config`` answers; the tap's writer does instead."""
+    assert "self.get_batch_config(self.config)" in inspect.getsource(Stream.sync)
+    config = {"batch_config": {"encoding": {"format": "jsonl"}, "storage": {"root": "file:///x"}}}
+    with SandboxServer(customers=5, seed=1) as server:
+        tap = TapServiceTitan(config=server.tap_config(**config))
+        assert all(s.get_batch_config(tap.config) is None for s in tap.streams.values())
 
 
 def test_write_checkpoint_emits_the_current_state_now() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import decimal
 import random
 import typing as t
+from functools import cached_property
 from http import HTTPStatus
 from importlib import resources
 from urllib.parse import urlparse
@@ -25,6 +26,7 @@ from typing_extensions import override
 from tap_servicetitan.checkpoint import write_checkpoint
 from tap_servicetitan.errors import AccessDeniedError
 from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body
+from tap_servicetitan.record_messages import RecordShaper
 from tap_servicetitan.responses import error_title, retry_after_seconds
 
 if t.TYPE_CHECKING:
@@ -33,6 +35,7 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import RecordMessage
 
     from tap_servicetitan.api import ServiceTitanApi
     from tap_servicetitan.auth import ServiceTitanAuthenticator
@@ -65,9 +68,9 @@ class ServiceTitanStream(RESTStream):
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     #: ``schemas/<stream name>.json``, generated from the API reference.
     schema = StreamSchema(SCHEMAS)
-    #: Records arrive as JSON already typed as the schemas say; checking the top
-    #: level (and dropping unknown fields) is enough, and halves the CPU per record.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
+    #: Records arrive as JSON already typed as the schemas say: no conformance.
+    #: Properties the schema does not know are dropped by RecordShaper.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: Tap, api: ServiceTitanApi) -> None:
         super().__init__(tap=tap)
@@ -174,6 +177,32 @@ class ServiceTitanStream(RESTStream):
     # Records
 
     @override
+    def get_batch_config(self, config: t.Mapping) -> None:
+        """None: singer-sdk's own BATCH path is never used.
+
+        It writes a page's STATE before the file holding the page's records
+        is announced. With ``batch_config`` set, the tap's writer makes the
+        batch files instead and orders STATE after BATCH (see writer.py).
+        """
+
+    @override
+    def generate_child_contexts(
+        self, record: dict, context: Context | None
+    ) -> Iterable[Context | None]:
+        """Contexts only for child streams: without any, nothing (no per-record copy)."""
+        if self.child_streams:
+            yield from super().generate_child_contexts(record, context)
+
+    @cached_property
+    def _record_shaper(self) -> RecordShaper:
+        return RecordShaper(self)
+
+    @override
+    def _generate_record_messages(self, record: dict) -> Iterable[RecordMessage]:
+        """singer-sdk's per-record step without its per-record schema walk (record_messages.py)."""
+        return self._record_shaper.messages(record, super()._generate_record_messages)
+
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from page_body(response).get("data") or ()
 
@@ -186,12 +215,17 @@ class ServiceTitanStream(RESTStream):
         return row
 
 
-def _exact_decimal(value: str) -> decimal.Decimal | str:
-    """A decimal string as an exact number; kept as-is if it is not a number."""
+def _exact_decimal(value: str) -> decimal.Decimal | str | None:
+    """A decimal string as an exact number; kept as-is if it is not a number.
+
+    ``NaN`` and infinities have no JSON form: None, as singer-sdk's type
+    conformance made them.
+    """
     try:
-        return decimal.Decimal(value)
+        number = decimal.Decimal(value)
     except decimal.InvalidOperation:
         return value
+    return number if number.is_finite() else None
 
 
 class ExportStream(ServiceTitanStream):
@@ -200,9 +234,10 @@ class ExportStream(ServiceTitanStream):
     State is ServiceTitan's own resume point: after every page the stream
     stores that page's ``continueFrom`` and emits a STATE message, so a run
     interrupted at any moment resumes where the last committed page ended,
-    and the next run asks only for what changed since. ``modifiedOn`` is the
-    replication key (the bookmark users see); on a first run ``start_date``
-    becomes the feed's ``from`` date.
+    and the next run asks only for what changed since. With BATCH files the
+    writer holds that STATE back until the page's records are announced
+    (writer.py). ``modifiedOn`` is the replication key (the bookmark users
+    see); on a first run ``start_date`` becomes the feed's ``from`` date.
     """
 
     replication_key = "modifiedOn"

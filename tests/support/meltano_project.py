@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import psycopg
+import yaml
 
 from servicetitan_sandbox import SandboxServer
 
@@ -18,6 +23,17 @@ MELTANO = str(Path(sys.executable).parent / "meltano")
 PREFLIGHT = str(Path(sys.executable).parent / "servicetitan-preflight")
 #: The job users schedule: preflight check, extract-load, transforms (meltano.yml).
 FULL_PIPELINE = ("run", "servicetitan-sync")
+#: Where meltano.yml's batch_config puts the batch files (its root with the project expanded).
+BATCH_ROOT = ROOT / ".meltano" / "run" / "batches"
+
+
+def project_batch_config() -> dict:
+    """meltano.yml's ``batch_config`` for the tap, ``$MELTANO_PROJECT_ROOT`` expanded."""
+    manifest = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    (tap,) = [p for p in manifest["plugins"]["extractors"] if p["name"] == "tap-servicetitan"]
+    (setting,) = [s for s in tap["settings"] if s["name"] == "batch_config"]
+    text = json.dumps(setting["value"]).replace("$MELTANO_PROJECT_ROOT", str(ROOT))
+    return json.loads(text)
 
 
 class MeltanoProject:
@@ -99,6 +115,53 @@ class MeltanoProject:
             os.killpg(proc.pid, sig)
             proc.wait(timeout=60)
 
+    @property
+    def batch_folder(self) -> Path:
+        """This tenant's batch folder (one ``run-*`` folder per run in it)."""
+        return BATCH_ROOT / f"tap-servicetitan-{self.sandbox.tenant_id}"
+
+    def set_batch_config(self, **changes: object) -> None:
+        """Run with meltano.yml's ``batch_config`` changed (``batch_size=200``, ...)."""
+        self.env["TAP_SERVICETITAN_BATCH_CONFIG"] = json.dumps(project_batch_config() | changes)
+
+    def run_killing_tap(self, when: Callable[[], bool]) -> subprocess.CompletedProcess:
+        """Run the pipeline and SIGKILL the tap alone once ``when()`` is true.
+
+        Meltano and the target live on: the target loads what it was sent,
+        writes its last state, and Meltano stores it, as after a tap crash.
+        """
+        with tempfile.TemporaryFile("w+") as output:
+            proc = subprocess.Popen(
+                [MELTANO, *FULL_PIPELINE], cwd=ROOT, env=self.env, stdout=output, stderr=output
+            )
+            try:
+                deadline = time.monotonic() + 300
+                while not when():
+                    assert proc.poll() is None, "the run finished before the tap could be killed"
+                    assert time.monotonic() < deadline, "the moment to kill the tap never came"
+                    time.sleep(0.005)
+                _tap_process(proc.pid).kill()
+                proc.wait(timeout=300)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            output.seek(0)
+            return subprocess.CompletedProcess(proc.args, proc.returncode, "", output.read())
+
+    def state(self) -> dict:
+        """The pipeline's Meltano state (``{}`` when there is none)."""
+        listed = self.meltano("state", "list")
+        state_id = next(
+            (line.split()[0] for line in listed.stdout.splitlines() if "tap-servicetitan" in line),
+            None,
+        )
+        if state_id is None:
+            return {}
+        got = self.meltano("state", "get", state_id)
+        assert got.returncode == 0, got.stderr
+        return json.loads(got.stdout).get("singer_state", {})
+
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(**self.database)
 
@@ -108,3 +171,15 @@ class MeltanoProject:
             if exists is None:
                 return 0
             return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def _tap_process(meltano_pid: int) -> psutil.Process:
+    """The tap-servicetitan process Meltano started (the extractor's own venv)."""
+    for child in psutil.Process(meltano_pid).children(recursive=True):
+        try:
+            if "/extractors/tap-servicetitan/" in " ".join(child.cmdline()):
+                return child
+        except psutil.NoSuchProcess:
+            continue
+    msg = "no tap-servicetitan process under meltano"
+    raise AssertionError(msg)

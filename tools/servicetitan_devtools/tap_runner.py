@@ -28,12 +28,16 @@ class TapRun:
     returncode: int
     stderr: str = ""
     seconds: float = 0.0
+    #: CPU time of the tap process (user + system): what contention barely changes.
+    cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     record_count: int = 0
     records: dict[str, list[dict]] = field(default_factory=dict)
     schemas: dict[str, dict] = field(default_factory=dict)
     states: list[dict] = field(default_factory=list)
     batches: list[dict] = field(default_factory=list)
+    #: STATE and BATCH messages in the order the tap wrote them.
+    checkpoints: list[dict] = field(default_factory=list)
 
     @property
     def final_state(self) -> dict:
@@ -82,6 +86,7 @@ def run_tap(
             run.seconds = time.perf_counter() - started
             run.returncode = os.waitstatus_to_exitcode(status)
             run.peak_rss_mb = usage.ru_maxrss / 1024
+            run.cpu_seconds = usage.ru_utime + usage.ru_stime
             stderr.seek(0)
             run.stderr = stderr.read().decode(errors="replace")
     return run
@@ -100,8 +105,10 @@ def _read_message(run: TapRun, line: bytes, keep_records: bool) -> None:
         run.schemas[message["stream"]] = message["schema"]
     elif kind == "STATE":
         run.states.append(message["value"])
+        run.checkpoints.append(message)
     elif kind == "BATCH":
         run.batches.append(message)
+        run.checkpoints.append(message)
 
 
 def discover(config: dict) -> dict:

@@ -1,0 +1,138 @@
+"""Extract and load through Meltano: BATCH messages against plain RECORD messages.
+
+For each tenant size and mode, a full ``meltano run tap-servicetitan
+target-postgres`` into a fresh database with fresh state: wall time,
+records/s, the peak RSS and CPU time of the tap and of the target (and the
+CPU time of Meltano, which forwards every message line), and the peak size
+of the batch folder. CPU times say where the work went even when
+other processes share the machine (wall times then vary). ``batch`` is the project's configuration (meltano.yml's
+``batch_config``, its folder moved to a temporary one so that only this run's
+files are measured); ``records`` sets ``batch_config`` to ``{}``.
+
+    python bench/bench_load.py [--sizes 20000,50000] [--modes batch,records] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from servicetitan_devtools.peak_usage import PeakUsage
+from servicetitan_sandbox.process import SandboxProcess
+from tap_servicetitan.streams import ALL_STREAMS
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "st_bench_load"
+RAW_TABLES = tuple(stream.name for stream in ALL_STREAMS)
+#: What each process's command line contains (Meltano itself forwards every message line).
+PROCESSES = {
+    "meltano": "bin/meltano run",
+    "tap": "bin/tap-servicetitan",
+    "target": "bin/target-postgres",
+}
+
+
+def recreate_database() -> None:
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f"drop database if exists {DATABASE} with (force)")
+        conn.execute(f"create database {DATABASE}")
+
+
+def raw_rows() -> int:
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname=DATABASE) as conn:
+        return sum(
+            conn.execute(f"select count(*) from tap_servicetitan.{t}").fetchone()[0]
+            for t in RAW_TABLES
+        )
+
+
+def project_batch_config() -> dict | None:
+    """meltano.yml's ``batch_config`` value for the tap (None when it declares none)."""
+    manifest = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    (tap,) = [p for p in manifest["plugins"]["extractors"] if p["name"] == "tap-servicetitan"]
+    for setting in tap.get("settings", []):
+        if setting["name"] == "batch_config":
+            return setting.get("value")
+    return None
+
+
+def environment(sandbox: SandboxProcess, state_dir: str, batch_config: dict) -> dict:
+    return {
+        **{
+            k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "MELTANO_"))
+        },
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "MELTANO_DATABASE_URI": f"sqlite:///{state_dir}/meltano.db",
+        "TAP_SERVICETITAN_API_URL": sandbox.url,
+        "TAP_SERVICETITAN_AUTH_URL": f"{sandbox.url}/connect/token",
+        "TAP_SERVICETITAN_BATCH_CONFIG": json.dumps(batch_config),
+        "TARGET_POSTGRES_HOST": "127.0.0.1",
+        "TARGET_POSTGRES_DATABASE": DATABASE,
+    }
+
+
+def measure(sandbox: SandboxProcess, mode: str) -> None:
+    recreate_database()
+    with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as batches:
+        batch_config: dict = {}
+        if mode == "batch":
+            batch_config = project_batch_config() or {}
+            if not batch_config:
+                raise SystemExit("meltano.yml declares no batch_config for tap-servicetitan")
+            batch_config["storage"] = {"root": Path(batches).as_uri()}
+        env = environment(sandbox, state_dir, batch_config)
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(BIN / "meltano"), "run", "tap-servicetitan", "target-postgres"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        usage = PeakUsage(proc.pid, PROCESSES, folder=Path(batches)).start()
+        _, stderr = proc.communicate()
+        seconds = time.perf_counter() - started
+        usage.stop()
+        if proc.returncode:
+            sys.stderr.write(stderr[-3000:])
+            raise SystemExit(f"meltano run failed ({proc.returncode})")
+    records = raw_rows()
+    print(
+        f"{sandbox.customers:>7} customers | {mode:<7} | {records:>8} records in {seconds:6.1f} s "
+        f"= {records / seconds:8,.0f} records/s | CPU s tap {usage.cpu_seconds['tap']:5.1f}, "
+        f"target {usage.cpu_seconds['target']:5.1f}, meltano {usage.cpu_seconds['meltano']:5.1f} "
+        f"| peak RSS tap "
+        f"{usage.peak_rss_mb['tap']:4.0f} MB, target {usage.peak_rss_mb['target']:4.0f} MB | "
+        f"batch folder peak {usage.peak_folder_bytes / 1e6:5.1f} MB",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="20000,50000")
+    parser.add_argument("--modes", default="batch,records")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    for size in (int(s) for s in args.sizes.split(",")):
+        with SandboxProcess(size) as sandbox:
+            for _ in range(args.repeat):
+                for mode in args.modes.split(","):
+                    measure(sandbox, mode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""BATCH messages from the tap alone: what the files hold, and that no STATE runs ahead of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from servicetitan_devtools.tap_runner import TAP, TapRun, run_tap
+from servicetitan_sandbox.server import decode_continue
+from tap_servicetitan.batch_files import BatchRun, BatchSettings, remove_earlier_runs
+from tap_servicetitan.streams import ALL_STREAMS
+
+STREAMS = [stream.name for stream in ALL_STREAMS]
+SDC_TIMES = ("_sdc_extracted_at", "_sdc_batched_at")
+
+
+def batch_config(root: Path, batch_size: int = 250) -> dict:
+    return {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": root.as_uri()},
+        "batch_size": batch_size,
+    }
+
+
+def file_records(batch: dict) -> list[dict]:
+    (url,) = batch["manifest"]
+    with gzip.open(urlparse(url).path) as lines:
+        return [json.loads(line) for line in lines]
+
+
+def covered_ids(sandbox, stream: str, token: str) -> set[int]:
+    """Ids a resume point covers: every record the feed served up to that token."""
+    version = decode_continue(token)
+    return {
+        rid
+        for rid in sandbox.dataset.ids(stream)
+        if sandbox.dataset.version_of(stream, rid) <= version
+    }
+
+
+@pytest.fixture(scope="module")
+def batch_run(sandbox, tmp_path_factory) -> tuple[TapRun, dt.datetime]:
+    """One tap run with 250-record files over 100-record pages (files end mid-page),
+    and when it started."""
+    sandbox.faults.reset()
+    root = tmp_path_factory.mktemp("batches")
+    started = dt.datetime.now(dt.timezone.utc)
+    run = run_tap(sandbox.tap_config(batch_config=batch_config(root)))
+    assert run.returncode == 0, run.stderr
+    return run, started
+
+
+def test_every_state_covers_only_records_already_announced(sandbox, batch_run) -> None:
+    run, _ = batch_run
+    announced: dict[str, set[int]] = {stream: set() for stream in STREAMS}
+    mid_stream_states = 0
+    for message in run.checkpoints:
+        if message["type"] == "BATCH":
+            announced[message["stream"]] |= {r["id"] for r in file_records(message)}
+            continue
+        for stream, bookmark in message["value"].get("bookmarks", {}).items():
+            token = bookmark.get("continue_from")
+            if not token:
+                continue
+            covered = covered_ids(sandbox, stream, token)
+            missing = covered - announced[stream]
+            assert not missing, f"STATE for {stream} covers {len(missing)} unannounced records"
+            mid_stream_states += covered != sandbox.dataset.ids(stream)
+    # resume points inside streams were checked, not only the final ones
+    assert mid_stream_states > 5
+    assert run.record_count == 0  # no RECORD messages when batching
+
+
+def test_batch_files_hold_the_records_of_a_record_run_plus_load_times(sandbox, batch_run) -> None:
+    run, started = batch_run
+    plain = run_tap(sandbox.tap_config())
+    assert plain.returncode == 0, plain.stderr
+    assert plain.batches == []
+    finished = dt.datetime.now(dt.timezone.utc)
+    batched: dict[str, list[dict]] = {stream: [] for stream in STREAMS}
+    for batch in run.batches:
+        records = file_records(batch)
+        assert 1 <= len(records) <= 250
+        batched[batch["stream"]].extend(records)
+    for stream in STREAMS:
+        for record in batched[stream]:
+            for column in SDC_TIMES:
+                at = dt.datetime.fromisoformat(record.pop(column).replace("Z", "+00:00"))
+                assert started <= at <= finished, (stream, column)
+        by_id = sorted(batched[stream], key=lambda r: r["id"])
+        assert by_id == sorted(plain.records[stream], key=lambda r: r["id"]), stream
+    assert plain.final_state["bookmarks"] == run.final_state["bookmarks"]
+
+
+def test_a_tap_failing_mid_file_leaves_no_state_past_its_announced_files(
+    fresh_sandbox, tmp_path
+) -> None:
+    """The API fails for good from about the 5th page: the tap holds pages in an
+    open file whose STATEs it has made; none of them may leave the tap."""
+    sandbox = fresh_sandbox
+    sandbox.faults.configure(latency=0.05)
+
+    def break_the_api() -> None:
+        deadline = time.monotonic() + 60
+        while sandbox.counters["requests"] < 4 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        sandbox.faults.configure(error_rate=1.0, error_status=503)
+
+    breaker = threading.Thread(target=break_the_api)
+    breaker.start()
+    run = run_tap(sandbox.tap_config(batch_config=batch_config(tmp_path), max_retries=1))
+    breaker.join()
+    assert run.returncode != 0
+    assert "giving up after retries" in run.stderr and "Traceback" not in run.stderr
+
+    first = min(STREAMS)
+    announced = {r["id"] for batch in run.batches for r in file_records(batch)}
+    assert announced  # a file was announced before the failure ...
+    token = run.final_state["bookmarks"][first]["continue_from"]
+    assert covered_ids(sandbox, first, token) <= announced
+    (run_folder,) = (tmp_path / f"tap-servicetitan-{sandbox.tenant_id}").iterdir()
+    written = {path.as_uri() for path in run_folder.glob("*.jsonl.gz")}
+    # ... and the open one, with the records of the last pages, never was
+    assert len(written - {url for batch in run.batches for url in batch["manifest"]}) == 1
+
+
+def test_sigterm_mid_file_writes_no_state_past_its_announced_files(fresh_sandbox, tmp_path) -> None:
+    """singer-sdk answers SIGTERM by writing the whole current state: held back too."""
+    fresh_sandbox.faults.configure(latency=0.05)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(fresh_sandbox.tap_config(batch_config=batch_config(tmp_path))))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_SERVICETITAN_")}
+    proc = subprocess.Popen(
+        [TAP, "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
+    messages = []
+    for line in proc.stdout:
+        messages.append(json.loads(line))
+        if messages[-1]["type"] == "BATCH":
+            break  # the first file is announced; the second one is open
+    time.sleep(0.2)  # a few more pages into the open file
+    proc.send_signal(signal.SIGTERM)
+    messages += [json.loads(line) for line in proc.stdout]
+    proc.wait(timeout=60)
+
+    first = min(STREAMS)
+    batches = [m for m in messages if m["type"] == "BATCH"]
+    announced = {r["id"] for batch in batches for r in file_records(batch)}
+    states = [m["value"] for m in messages if m["type"] == "STATE"]
+    token = states[-1]["bookmarks"][first]["continue_from"]
+    assert covered_ids(fresh_sandbox, first, token) <= announced
+    assert fresh_sandbox.counters["requests"] * 100 > len(announced) + 100  # it read further
+
+
+def test_empty_batch_config_means_record_messages(fresh_sandbox) -> None:
+    run = run_tap(fresh_sandbox.tap_config(batch_config={}))
+    assert run.returncode == 0, run.stderr
+    assert run.batches == []
+    assert run.ids("customers") == fresh_sandbox.dataset.ids("customers")
+
+
+@pytest.mark.parametrize(
+    ("change", "setting"),
+    [
+        ({"encoding": {"format": "parquet"}}, "batch_config.encoding.format"),
+        (
+            {"encoding": {"format": "jsonl", "compression": "none"}},
+            "batch_config.encoding.compression",
+        ),
+        ({"storage": {"root": "s3://bucket/batches"}}, "batch_config.storage.root"),
+        ({"storage": {"root": "relative/folder"}}, "batch_config.storage.root"),
+    ],
+    ids=["parquet", "uncompressed", "s3", "relative"],
+)
+def test_unusable_batch_config_fails_in_one_line_naming_it(
+    fresh_sandbox, tmp_path, change, setting
+) -> None:
+    config = batch_config(tmp_path) | change
+    run = run_tap(fresh_sandbox.tap_config(batch_config=config))
+    assert run.returncode != 0
+    assert setting in run.stderr
+    assert "Traceback" not in run.stderr
+    assert fresh_sandbox.counters["requests"] == 0
+
+
+def test_a_run_removes_earlier_runs_but_not_one_still_running(tmp_path) -> None:
+    settings = BatchSettings(root=tmp_path)
+    with BatchRun(settings, "42") as killed:
+        batch = killed.new_file("customers")
+        batch.write({"id": 1}, None)
+        batch.close()
+    killed_file = killed.folder / "customers-0001.jsonl.gz"
+    assert killed_file.exists()
+    foreign = killed.tenant_folder / "notes.txt"
+    foreign.write_text("not the tap's")
+    other_tenant = BatchRun(settings, "43")
+    with other_tenant, BatchRun(settings, "42") as running, BatchRun(settings, "42") as new:
+        running.new_file("jobs").close()
+        assert not killed.folder.exists()
+        assert (running.folder / "jobs-0001.jsonl.gz").exists()  # its tap holds the lock
+        assert new.folder.exists() and other_tenant.folder.exists()
+        assert foreign.exists()
+    assert remove_earlier_runs(running.tenant_folder, keep=new.folder) == 1
+    assert sorted(p.name for p in running.tenant_folder.iterdir()) == ["notes.txt", new.folder.name]
