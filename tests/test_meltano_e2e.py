@@ -3,8 +3,8 @@ on the sandbox environment into a real PostgreSQL, then dbt-postgres:test."""
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 import signal
 from decimal import Decimal
 
