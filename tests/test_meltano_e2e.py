@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.server import decode_continue
+from servicetitan_sandbox.protocol import decode_continue
 from tap_servicetitan.streams import ALL_STREAMS
 from tests.support.meltano_project import MeltanoProject
 from tests.support.oracle import expected_customers, timestamp

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from servicetitan_preflight.api import Probe, judge, plan_probes, probe_endpoints, scopes_needed
 from servicetitan_sandbox import SandboxServer, credentials
-from servicetitan_sandbox.server import ALL_SCOPES
+from servicetitan_sandbox.routes import ALL_SCOPES
 from tap_servicetitan.streams import ALL_STREAMS
 from tests.support.database import admin_connection, password_server
 from tests.support.meltano_project import MeltanoProject

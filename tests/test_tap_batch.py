@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import pytest
 
 from servicetitan_devtools.tap_runner import TAP, TapRun, run_tap
-from servicetitan_sandbox.server import decode_continue
+from servicetitan_sandbox.protocol import decode_continue
 from tap_servicetitan.batch_files import BatchRun, BatchSettings, remove_earlier_runs
 from tap_servicetitan.streams import ALL_STREAMS
 

@@ -17,7 +17,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -25,83 +24,17 @@ import orjson
 
 from . import credentials
 from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
-from .faults import Faults, Response, error_body, error_response, with_faults
-
-API_PATH = re.compile(r"^/([A-Za-z0-9_-]+)/v2/tenant/([^/]+)/(.+?)/?$")
-DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-CONTINUE_PREFIX = "sbx1:"
-
-
-def encode_continue(version: int) -> str:
-    raw = f"{CONTINUE_PREFIX}{version}:{(version * 2654435761) % 9973}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_continue(token: str) -> int:
-    """Version of a continueFrom token; ValueError when it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("not a continuation token") from exc
-    if not raw.startswith(CONTINUE_PREFIX):
-        raise ValueError("not a continuation token")
-    parts = raw[len(CONTINUE_PREFIX) :].split(":")
-    if len(parts) != 2 or not parts[0].isdigit():
-        raise ValueError("not a continuation token")
-    version = int(parts[0])
-    if parts[1] != str((version * 2654435761) % 9973):
-        raise ValueError("not a continuation token")
-    return version
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes = b""
-    module: str = ""
-    tenant: str = ""
-    resource: str = ""
-    params: tuple = ()
-    route: Route | None = None
-    raw_path: str = ""
-
-
-@dataclass
-class Route:
-    module: str
-    pattern: str  # resource, with {id} for a path id
-    scope: str
-    handler: Callable[[Request], Response]
-    regex: re.Pattern | None = None
-    key: str = ""
-    wrapped: Callable[[Request], Response] | None = field(default=None, repr=False)
-
-
-# which export feed serves which stream, and its scope
-EXPORTS = {
-    "customers": ("crm", "export/customers", "tn.crm.customers:r"),
-    "customer_contacts": ("crm", "export/customers/contacts", "tn.crm.customers:r"),
-    "locations": ("crm", "export/locations", "tn.crm.locations:r"),
-    "location_contacts": ("crm", "export/locations/contacts", "tn.crm.locations:r"),
-    "jobs": ("jpm", "export/jobs", "tn.jpm.jobs:r"),
-    "appointments": ("jpm", "export/appointments", "tn.jpm.appointments:r"),
-    "invoices": ("accounting", "export/invoices", "tn.acc.invoices:r"),
-    "estimates": ("sales", "export/estimates", "tn.sal.estimates:r"),
-    "technicians": ("settings", "export/technicians", "tn.stt.technicians:r"),
-}
-
-ALL_SCOPES = frozenset(v[2] for v in EXPORTS.values())
-
-
-def json_response(obj: object, status: int = 200) -> Response:
-    return Response(status, orjson.dumps(obj))
-
-
-def bad_request(title: str, errors: dict | None = None) -> Response:
-    return Response(400, error_body(400, title, errors=errors))
+from .faults import Faults, Response, error_response, with_faults
+from .protocol import (
+    API_PATH,
+    DATE_LIKE,
+    Request,
+    bad_request,
+    decode_continue,
+    encode_continue,
+    json_response,
+)
+from .routes import ALL_SCOPES, EXPORTS, Route
 
 
 class SandboxServer:
