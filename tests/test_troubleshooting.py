@@ -50,6 +50,8 @@ def test_readme_documents_these_lines() -> None:
 def test_column_type_conflict_line(database, tmp_path) -> None:
     with SandboxServer(customers=100, seed=61) as sandbox:
         project = MeltanoProject(sandbox, database, tmp_path)
+        # the METRIC line naming the failed stream exists only with plain RECORD messages
+        project.env["TAP_SERVICETITAN_BATCH_CONFIG"] = "{}"
         with project.connect() as conn:
             conn.execute("create schema tap_servicetitan")
             conn.execute(
@@ -70,6 +72,8 @@ def test_connection_lost_line(database, tmp_path) -> None:
         sandbox.faults.configure(latency=0.02)  # a run long enough to cut in the middle
         project = MeltanoProject(sandbox, database, tmp_path)
         project.env["TARGET_POSTGRES_BATCH_SIZE_ROWS"] = "100"
+        # the cause line above the lost connection is printed on the RECORD path
+        project.env["TAP_SERVICETITAN_BATCH_CONFIG"] = "{}"
         cut = threading.Thread(target=end_loader_sessions_once_copying, args=(database,))
         cut.start()
         try:
