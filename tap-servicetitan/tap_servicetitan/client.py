@@ -25,6 +25,7 @@ from typing_extensions import override
 
 from tap_servicetitan.checkpoint import write_checkpoint
 from tap_servicetitan.errors import AccessDeniedError
+from tap_servicetitan.fanout import ParentGroups
 from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body
 from tap_servicetitan.record_messages import RecordShaper
 from tap_servicetitan.responses import error_title, retry_after_seconds
@@ -111,7 +112,9 @@ class ServiceTitanStream(RESTStream):
             return
         if status == HTTPStatus.UNAUTHORIZED:
             # Refresh the token once; a fresh token still refused means a bad app key.
-            self.authenticator.refresh_after_unauthorized(self.endpoint, error_title(response))
+            self.authenticator.refresh_after_unauthorized(
+                self.endpoint, error_title(response), response.request.headers.get("Authorization")
+            )
             raise RetriableAPIError(self.response_error_message(response), response)
         if status == HTTPStatus.FORBIDDEN:
             msg = (
@@ -121,6 +124,7 @@ class ServiceTitanStream(RESTStream):
             )
             raise AccessDeniedError(msg)
         if status == HTTPStatus.TOO_MANY_REQUESTS:
+            self.api.session.limiter.hold(retry_after_seconds(response) or BACKOFF_BASE_SECONDS)
             raise RateLimitedError(self.response_error_message(response), response)
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(self.response_error_message(response), response)
@@ -189,9 +193,19 @@ class ServiceTitanStream(RESTStream):
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> Iterable[Context | None]:
-        """Contexts only for child streams: without any, nothing (no per-record copy)."""
+        """One context per group of parents for the selected child streams (fanout.py)."""
         if self.child_streams:
-            yield from super().generate_child_contexts(record, context)
+            yield from self.child_groups.add(record)
+
+    @cached_property
+    def child_groups(self) -> ParentGroups:
+        return ParentGroups(self)
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict]:
+        yield from super().get_records(context)
+        if self.child_streams:
+            self.child_groups.finish()
 
     @cached_property
     def _record_shaper(self) -> RecordShaper:
@@ -265,11 +279,16 @@ class ExportStream(ServiceTitanStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         body = page_body(response)
         yield from body.get("data") or ()
-        # Reached only once every record of the page has been written.
+        # Reached only once every record of the page has been written; the
+        # children of the page's parents are emitted before its checkpoint.
+        if self.child_streams:
+            self.child_groups.flush()
         self._checkpoint(body.get("continueFrom"))
 
     def _checkpoint(self, resume_point: str | None) -> None:
-        if not resume_point:
+        # An unselected parent read for its children keeps its resume point:
+        # selecting it later must still export every record.
+        if not resume_point or not self.selected:
             return
         self.stream_state[self.RESUME_KEY] = resume_point
         write_checkpoint(self)

@@ -17,6 +17,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from tap_servicetitan.streams.children import CHILD_ROWS
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
 
@@ -32,6 +34,10 @@ STREAMS = {
     "estimates": "/sales/v2/tenant/{tenant}/export/estimates",
     "technicians": "/settings/v2/tenant/{tenant}/export/technicians",
 }
+
+# Child streams (per-parent endpoints): the endpoint's record plus the parent's id.
+STREAMS.update({row.name: row.reference_url for row in CHILD_ROWS})
+PARENT_KEYS = {row.name: row.parent_key for row in CHILD_ROWS}
 
 # Money the API sends as decimal strings; the tap emits them as exact JSON numbers.
 DECIMAL_STRINGS = {
@@ -94,7 +100,12 @@ def stream_schema(stream: str) -> dict:
     """The generated schema of one stream."""
     endpoint = reference()[STREAMS[stream]]
     decimals = frozenset(DECIMAL_STRINGS.get(stream, ()))
-    return object_schema(endpoint["fields"], endpoint.get("objects") or {}, decimals)
+    fields = dict(endpoint["fields"])
+    if stream in PARENT_KEYS:
+        fields.setdefault(
+            PARENT_KEYS[stream], {"type": "int64", "nullable": False, "required": True}
+        )
+    return object_schema(fields, endpoint.get("objects") or {}, decimals)
 
 
 def rendered(stream: str) -> str:

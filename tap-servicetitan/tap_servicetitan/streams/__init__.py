@@ -1,7 +1,8 @@
-"""Streams grouped by ServiceTitan API module."""
+"""Streams grouped by ServiceTitan API module, then the child streams of their records."""
 
 from __future__ import annotations
 
-from tap_servicetitan.streams import accounting, crm, jpm, sales, settings
+from tap_servicetitan.streams import accounting, children, crm, jpm, sales, settings
 
-ALL_STREAMS = crm.STREAMS + jpm.STREAMS + accounting.STREAMS + sales.STREAMS + settings.STREAMS
+PARENT_STREAMS = crm.STREAMS + jpm.STREAMS + accounting.STREAMS + sales.STREAMS + settings.STREAMS
+ALL_STREAMS = PARENT_STREAMS + children.child_streams(PARENT_STREAMS)
