@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .children import CHILD_SCOPES
+
 if TYPE_CHECKING:
     from .faults import Response
     from .protocol import Request
@@ -36,4 +38,4 @@ EXPORTS = {
     "technicians": ("settings", "export/technicians", "tn.stt.technicians:r"),
 }
 
-ALL_SCOPES = frozenset(v[2] for v in EXPORTS.values())
+ALL_SCOPES = frozenset(v[2] for v in EXPORTS.values()) | CHILD_SCOPES

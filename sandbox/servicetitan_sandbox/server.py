@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import email.utils
 import math
 import re
 import secrets
@@ -23,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 
 from . import credentials
+from .children import KINDS, ChildKind, Children
 from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
 from .faults import Faults, Response, error_response, with_faults
 from .protocol import (
@@ -63,6 +65,7 @@ class SandboxServer:
         self.export_page_size = int(export_page_size)
         self.scopes = None if scopes is None else set(scopes)
         self.dataset = Dataset(customers=customers, seed=seed, tenant_id=self.tenant_id)
+        self.children = Children(self.dataset)
         self.faults = Faults()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=log_size)
         self._tokens: dict[str, float] = {}
@@ -155,7 +158,8 @@ class SandboxServer:
             self.request_log.clear()
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
-        return self.dataset.mutate(fraction=fraction, seed=seed)
+        changes = self.children.mutate(fraction=fraction, seed=seed)
+        return self.dataset.mutate(fraction=fraction, seed=seed) | changes
 
     def issue_token(self, lifetime: float | None = None) -> str:
         """A valid access token without an HTTP round trip (for tests)."""
@@ -220,6 +224,8 @@ class SandboxServer:
             ls,
             self._per_parent_handler("location_contacts", "locationId"),
         )
+        for kind in KINDS:
+            self._add(kind.module, kind.pattern, kind.scope, self._child_handler(kind))
 
     def _match(self, module: str, resource: str) -> tuple[Route | None, tuple]:
         r = self._routes.get((module, resource))
@@ -453,6 +459,18 @@ class SandboxServer:
 
         return per_parent
 
+    def _child_handler(self, kind: ChildKind) -> Callable[[Request], Response]:
+        def per_parent(req: Request) -> Response:
+            paging = self._paging(req)
+            if isinstance(paging, Response):
+                return paging
+            records = self.children.answer(kind, int(req.params[0]), req.query)
+            if isinstance(records, str):
+                return bad_request(records)
+            return self._page_out(records, *paging)
+
+        return per_parent
+
     def _token(self, req: Request) -> Response:
         with self._lock:
             self._counts["token"] += 1
@@ -580,6 +598,10 @@ def _make_handler(srv: SandboxServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:
             pass
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """``Date``: the tenant's simulated clock, as ``modifiedOn`` values are."""
+            return email.utils.formatdate(srv.dataset.now_ms / 1000, usegmt=True)
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
