@@ -84,8 +84,8 @@ def _keyed(name: str, by_parent: dict[int, list[dict]], parents=None, since=None
     out = {}
     for pid in wanted:
         for child in by_parent.get(pid, []):
-            old = since and parse_iso_ms(child["modifiedOn"]) < parse_iso_ms(since)
-            if old and row.takes_modified_since:
+            filtered = since and row.takes_modified_since
+            if filtered and parse_iso_ms(child["modifiedOn"]) < parse_iso_ms(since):
                 continue
             out[_key(row, child)] = child
     return out

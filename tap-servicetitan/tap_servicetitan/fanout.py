@@ -22,10 +22,19 @@ from functools import cached_property
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
 
-    from tap_servicetitan.children import ChildStream
-    from tap_servicetitan.client import ServiceTitanStream
+
+class Child(t.Protocol):
+    """What the parent side needs of a child stream (``children.ChildStream``)."""
+
+    selected: bool
+    sweep_due: bool
+    parent: Stream
+
+    def sync(self, context: Context | None = None) -> None: ...
+
 
 T = t.TypeVar("T")
 R = t.TypeVar("R")
@@ -87,15 +96,17 @@ def _next_result(pending: deque) -> tuple | PageEnd:
 class ParentGroups:
     """The parent side: its records' ids in groups, one child context per group."""
 
-    def __init__(self, parent: ServiceTitanStream, group_size: int = GROUP_SIZE) -> None:
+    def __init__(self, parent: Stream, group_size: int = GROUP_SIZE) -> None:
         self.parent = parent
         self.group_size = group_size
         self._ids: list[int] = []
 
     @cached_property
-    def children(self) -> list[ChildStream]:
+    def children(self) -> list[Child]:
         """The selected child streams (evaluated once the catalog is applied)."""
-        selected = [child for child in self.parent.child_streams if child.selected]
+        selected: list[Child] = [
+            t.cast("Child", child) for child in self.parent.child_streams if child.selected
+        ]
         for child in selected:
             child.parent = self.parent
         return selected
