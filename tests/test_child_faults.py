@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
@@ -120,18 +121,22 @@ def test_expired_token_mid_read_is_refreshed_once_for_all_threads(server) -> Non
     assert server.counters["token"] == 2
 
 
-def _killed_run(config: dict, after_notes: int) -> tuple[list[dict], dict]:
+def _killed_run(
+    config: dict, after_notes: int, state: dict | None = None
+) -> tuple[list[dict], dict]:
     """Run the tap, kill it after ``after_notes`` notes; (notes before the last STATE, that state)."""
     with tempfile.TemporaryDirectory() as tmp:
         paths = {}
         for name, payload in (
             ("config", config),
             ("catalog", catalog_selecting(config, STREAMS)),
+            ("state", state or {}),
         ):
             paths[name] = Path(tmp) / f"{name}.json"
             paths[name].write_text(json.dumps(payload))
+        command = [TAP, *(f"--{name}={path}" for name, path in paths.items())]
         proc = subprocess.Popen(
-            [TAP, "--config", str(paths["config"]), "--catalog", str(paths["catalog"])],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -165,3 +170,18 @@ def test_killed_run_resumes_without_rereading_done_parents(server) -> None:
     rereads = server.counters["by_endpoint"][ENDPOINT]
     assert rereads < server.dataset.count("customers")
     assert "sweep_from" not in rerun.final_state["bookmarks"]["customer_notes"]
+
+
+def test_killed_run_of_changed_parents_resumes_at_the_parent_checkpoint(server) -> None:
+    """Ordinary path (no sweep due): a parent page's resume point follows its children."""
+    config = _config(server, child_concurrency=4)
+    swept = {"bookmarks": {"customer_notes": {"swept_at": datetime.now(timezone.utc).isoformat()}}}
+    committed, state = _killed_run(config, after_notes=250, state=swept)
+    assert state["bookmarks"]["customers"].get("continue_from"), "killed before a checkpoint"
+    assert "sweep_from" not in state["bookmarks"]["customer_notes"]
+    server.reset_counters()
+    rerun = run_tap(config, catalog=catalog_selecting(config, STREAMS), state=state)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    loaded = set(_keys(committed)) | set(_keys(rerun.records["customer_notes"]))
+    assert loaded == _expected(server)
+    assert server.counters["by_endpoint"][ENDPOINT] < server.dataset.count("customers")

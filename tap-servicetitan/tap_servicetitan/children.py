@@ -33,7 +33,9 @@ import datetime as dt
 import email.utils
 import typing as t
 from functools import cached_property
+from http import HTTPStatus
 
+from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
 from tap_servicetitan.checkpoint import write_checkpoint
@@ -48,6 +50,11 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_servicetitan.client import ServiceTitanStream
+
+
+class ParentGoneError(FatalAPIError):
+    """404 for one parent's children: the parent was deleted since it was listed."""
+
 
 #: Server time is read from the ``Date`` header; this margin absorbs clock skew
 #: between ServiceTitan's web and database servers.
@@ -114,6 +121,12 @@ class ChildStream(ListStream):
             params["active"] = "Any"
         return params
 
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            raise ParentGoneError(self.response_error_message(response))
+        super().validate_response(response)
+
     # Fetching
 
     def _children_of(self, parent_ids: Iterable[int], since: str | None) -> Iterator[dict]:
@@ -126,7 +139,11 @@ class ChildStream(ListStream):
         context: dict = {self.placeholder: parent_id}
         if since:
             context["modifiedOnOrAfter"] = since
-        records = list(self.request_records(context))
+        try:
+            records = list(self.request_records(context))
+        except ParentGoneError as gone:
+            self.logger.warning("No %s of %s %s: %s", self.name, self.parent.name, parent_id, gone)
+            return []
         for record in records:
             record[self.parent_key] = parent_id
         return records
