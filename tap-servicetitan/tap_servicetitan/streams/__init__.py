@@ -66,3 +66,23 @@ ALL_STREAMS = (
 )
 
 CORE_STREAMS = tuple(stream for stream in ALL_STREAMS if stream.name in CORE_STREAM_NAMES)
+
+#: What meltano.yml selects: the core plus the tables of the common reports.
+DEFAULT_SELECTION = (
+    *CORE_STREAM_NAMES,
+    "payments",
+    "invoice_items",
+    "business_units",
+    "job_types",
+    "employees",
+    "campaigns",
+    "calls",
+    "memberships_export",
+    "membership_types",
+    "projects",
+    "leads",
+    "bookings",
+    "appointment_assignments",
+    "job_timesheets",
+    "non_job_timesheets",
+)
