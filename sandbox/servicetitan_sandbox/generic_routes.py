@@ -17,11 +17,23 @@ import orjson
 
 from .dataset import parse_iso_ms
 from .faults import Response
-from .generic_records import Collection, is_export
+from .generic_records import Collection, GenericTenant, is_export
 from .protocol import DATE_LIKE, Request, bad_request, decode_continue, encode_continue
 
-if t.TYPE_CHECKING:
-    from .server import SandboxServer
+
+class SandboxServer(t.Protocol):
+    """What the handlers use of the server (server.py), which imports this module."""
+
+    export_page_size: int
+    generic: GenericTenant
+
+    def _paging(self, req: Request) -> tuple[int, int, bool] | Response: ...
+
+    @staticmethod
+    def _id_list(value: str, name: str) -> list[int] | Response: ...
+
+    def _page_out(self, recs: list[dict], page: int, size: int, total: bool) -> Response: ...
+
 
 ACTIVE_VALUES = {"true": "True", "any": "Any", "false": "False"}
 BOUNDS = (
