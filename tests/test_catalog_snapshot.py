@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from servicetitan_devtools.tap_runner import discover
+from tap_servicetitan.streams import CORE_STREAM_NAMES
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "catalog.json"
 CONFIG = {"client_id": "x", "client_secret": "x", "st_app_key": "x", "tenant_id": "1"}
@@ -25,8 +26,17 @@ def test_discovered_catalog_matches_the_snapshot() -> None:
     )
 
 
-def test_every_stream_is_incremental_on_modified_on_with_key_id() -> None:
+def test_every_core_stream_is_incremental_on_modified_on_with_key_id() -> None:
     for entry in discover(CONFIG)["streams"]:
+        if entry["tap_stream_id"] not in CORE_STREAM_NAMES:
+            continue
         assert entry["replication_method"] == "INCREMENTAL"
         assert entry["replication_key"] == "modifiedOn"
         assert entry["key_properties"] == ["id"]
+
+
+def test_every_stream_declares_a_primary_key_in_its_schema() -> None:
+    for entry in discover(CONFIG)["streams"]:
+        assert entry["key_properties"], entry["tap_stream_id"]
+        properties = entry["schema"]["properties"]
+        assert set(entry["key_properties"]) <= set(properties), entry["tap_stream_id"]
