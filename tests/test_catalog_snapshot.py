@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from servicetitan_devtools.tap_runner import discover
+from tap_servicetitan.streams import CORE_STREAM_NAMES
 from tap_servicetitan.streams.children import CHILD_ROWS
 
 CHILD_STREAMS = {row.name: row for row in CHILD_ROWS}
@@ -28,9 +29,9 @@ def test_discovered_catalog_matches_the_snapshot() -> None:
     )
 
 
-def test_every_stream_is_incremental_on_modified_on_with_key_id() -> None:
+def test_every_core_stream_is_incremental_on_modified_on_with_key_id() -> None:
     for entry in discover(CONFIG)["streams"]:
-        if entry["tap_stream_id"] in CHILD_STREAMS:
+        if entry["tap_stream_id"] not in CORE_STREAM_NAMES:
             continue
         assert entry["replication_method"] == "INCREMENTAL"
         assert entry["replication_key"] == "modifiedOn"
@@ -46,3 +47,10 @@ def test_child_streams_are_opt_in_and_keyed_by_their_parent() -> None:
         assert stream_metadata["metadata"]["selected-by-default"] is False
         assert entry["key_properties"][0] == row.parent_key
         assert row.parent_key in entry["schema"]["required"]
+
+
+def test_every_stream_declares_a_primary_key_in_its_schema() -> None:
+    for entry in discover(CONFIG)["streams"]:
+        assert entry["key_properties"], entry["tap_stream_id"]
+        properties = entry["schema"]["properties"]
+        assert set(entry["key_properties"]) <= set(properties), entry["tap_stream_id"]

@@ -24,7 +24,7 @@ import yaml
 
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.config import CONFIG_SCHEMA
-from tap_servicetitan.streams import ALL_STREAMS, TAP_STREAMS
+from tap_servicetitan.streams import ALL_STREAMS, CHILD_STREAMS, CORE_STREAMS, TAP_STREAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -458,7 +458,7 @@ def test_settings_table_names_every_setting() -> None:
 
 def test_streams_table_names_every_stream() -> None:
     rows = table_rows("## Streams") + table_rows("## Child streams")
-    for stream in TAP_STREAMS:
+    for stream in CORE_STREAMS + CHILD_STREAMS:
         row = next((r for r in rows if r.split("|")[1].strip() == f"`{stream.name}`"), None)
         assert row, f"stream {stream.name} missing from the README's streams table"
         assert f"`{stream.module}/v2/tenant/{{t}}/{stream.path}`" in row, stream.name

@@ -1,4 +1,4 @@
-"""singer-sdk's standard tap tests against a live sandbox."""
+"""singer-sdk's standard tap tests against a live sandbox, over the whole catalog (every stream)."""
 
 from __future__ import annotations
 

@@ -39,3 +39,20 @@ EXPORTS = {
 }
 
 ALL_SCOPES = frozenset(v[2] for v in EXPORTS.values()) | CHILD_SCOPES
+
+#: Endpoints the hand-written dataset serves (``module/resource``): the export
+#: feeds above and the list endpoints of the same streams.
+CORE_ENDPOINTS = frozenset(
+    [f"{module}/{resource}" for module, resource, _ in EXPORTS.values()]
+    + [
+        "crm/customers",
+        "crm/locations",
+        "crm/customers/contacts",
+        "crm/locations/contacts",
+        "jpm/jobs",
+        "jpm/appointments",
+        "accounting/invoices",
+        "sales/estimates",
+        "settings/technicians",
+    ]
+)

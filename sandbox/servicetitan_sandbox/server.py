@@ -27,6 +27,8 @@ from . import credentials
 from .children import KINDS, ChildKind, Children
 from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
 from .faults import Faults, Response, error_response, with_faults
+from .generic_records import GenericTenant
+from .generic_routes import handler as generic_handler
 from .protocol import (
     API_PATH,
     DATE_LIKE,
@@ -36,7 +38,7 @@ from .protocol import (
     encode_continue,
     json_response,
 )
-from .routes import ALL_SCOPES, EXPORTS, Route
+from .routes import CORE_ENDPOINTS, EXPORTS, Route
 
 
 class SandboxServer:
@@ -65,6 +67,8 @@ class SandboxServer:
         self.export_page_size = int(export_page_size)
         self.scopes = None if scopes is None else set(scopes)
         self.dataset = Dataset(customers=customers, seed=seed, tenant_id=self.tenant_id)
+        #: every other collection of the API reference, generated to agree with the dataset
+        self.generic = GenericTenant(self.dataset, skip=set(CORE_ENDPOINTS))
         self.children = Children(self.dataset)
         self.faults = Faults()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=log_size)
@@ -158,8 +162,10 @@ class SandboxServer:
             self.request_log.clear()
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
+        """A day of changes: children, the dataset's streams, then every generated collection."""
         changes = self.children.mutate(fraction=fraction, seed=seed)
-        return self.dataset.mutate(fraction=fraction, seed=seed) | changes
+        summary = self.dataset.mutate(fraction=fraction, seed=seed) | changes
+        return summary | self.generic.mutate(fraction=fraction, seed=seed)
 
     def issue_token(self, lifetime: float | None = None) -> str:
         """A valid access token without an HTTP round trip (for tests)."""
@@ -173,6 +179,12 @@ class SandboxServer:
         """Make every issued token expired (the next API call answers 401)."""
         with self._lock:
             self._tokens.clear()
+
+    @property
+    def all_scopes(self) -> set[str]:
+        """Every scope some route needs: what a token names when no scopes were set."""
+        routes = [*self._routes.values(), *self._pattern_routes]
+        return {route.scope for route in routes}
 
     # ------------------------------------------------------------------ routing
 
@@ -226,6 +238,10 @@ class SandboxServer:
         )
         for kind in KINDS:
             self._add(kind.module, kind.pattern, kind.scope, self._child_handler(kind))
+        for name, collection in self.generic.collections.items():
+            module, resource = name.split("/", 1)
+            scope = collection.endpoint["scopes"][0]
+            self._add(module, resource, scope, generic_handler(self, collection))
 
     def _match(self, module: str, resource: str) -> tuple[Route | None, tuple]:
         r = self._routes.get((module, resource))
@@ -498,7 +514,9 @@ class SandboxServer:
                 "access_token": tok,
                 "token_type": "Bearer",
                 "expires_in": math.ceil(life),
-                "scope": " ".join(sorted(self.scopes if self.scopes is not None else ALL_SCOPES)),
+                "scope": " ".join(
+                    sorted(self.scopes if self.scopes is not None else self.all_scopes)
+                ),
             }
         )
 

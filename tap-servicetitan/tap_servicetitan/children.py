@@ -72,8 +72,6 @@ class ChildStream(ListStream):
     parent_key: t.ClassVar[str]
     #: The endpoint takes ``modifiedOnOrAfter``.
     takes_modified_since: t.ClassVar[bool] = False
-    #: The endpoint takes ``active`` (``True`` by default): ask for ``Any``.
-    takes_active: t.ClassVar[bool] = False
     #: Opt-in: one request per parent is expensive.
     selected_by_default = False
     #: One state entry for the stream, never one per group of parents.
@@ -113,12 +111,12 @@ class ChildStream(ListStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
-        params = super().get_url_params(context, next_page_token)
+        """A page of one parent's children; never the list streams' bookmark filter."""
+        params = {"page": next_page_token or 1, "pageSize": self.page_size}
+        params.update(self.active_param())
         since = (context or {}).get("modifiedOnOrAfter")
         if since and self.takes_modified_since:
             params["modifiedOnOrAfter"] = since
-        if self.takes_active:
-            params["active"] = "Any"
         return params
 
     @override
@@ -195,7 +193,8 @@ class ParentFeed:
     """Every parent id, read from the parent's own endpoint with the parent's request hooks.
 
     Export feeds follow ``continueFrom`` from the start (or from a sweep's
-    resume point); list endpoints page through ``active=Any``. Nothing of the
+    resume point); list endpoints page through every record. Both ask for
+    ``active=Any`` where the endpoint filters on ``active``. Nothing of the
     parent's state is read or written.
     """
 
@@ -224,9 +223,10 @@ class ParentFeed:
             page += 1
 
     def _params(self, token: str | None, page: int) -> dict:
+        params = self.parent.active_param()
         if isinstance(self.parent, ExportStream):
-            return {"from": token} if token else {}
-        return {"page": page, "pageSize": self.parent.page_size, "active": "Any"}
+            return params | ({"from": token} if token else {})
+        return params | {"page": page, "pageSize": self.parent.page_size}
 
     def _send(self, params: dict) -> requests.Response:
         parent = self.parent

@@ -108,6 +108,6 @@ def _child_class(row: ChildRow, parent: type[ServiceTitanStream]) -> type[ChildS
             "primary_keys": row.primary_keys,
             "replication_key": row.replication_key,
             "takes_modified_since": row.takes_modified_since,
-            "takes_active": row.takes_active,
+            "filters_active": row.takes_active,
         },
     )
