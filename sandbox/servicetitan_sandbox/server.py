@@ -69,7 +69,7 @@ class SandboxServer:
         self.dataset = Dataset(customers=customers, seed=seed, tenant_id=self.tenant_id)
         #: every other collection of the API reference, generated to agree with the dataset
         self.generic = GenericTenant(self.dataset, skip=set(CORE_ENDPOINTS))
-        self.children = Children(self.dataset)
+        self.children = Children(self.dataset, self.generic)
         self.faults = Faults()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=log_size)
         self._tokens: dict[str, float] = {}
@@ -193,8 +193,9 @@ class SandboxServer:
     ) -> None:
         r = Route(module, pattern, scope, handler, key=f"{module}/{pattern}")
         r.wrapped = with_faults(self.faults, self._authorized(r))
-        if "{id}" in pattern:
-            r.regex = re.compile("^" + re.escape(pattern).replace(r"\{id\}", r"(\d+)") + "$")
+        if "{id}" in pattern or "{key}" in pattern:
+            escaped = re.escape(pattern).replace(r"\{id\}", r"(\d+)")
+            r.regex = re.compile("^" + escaped.replace(r"\{key\}", r"([^/]+)") + "$")
             self._pattern_routes.append(r)
         else:
             self._routes[(module, pattern)] = r
@@ -480,7 +481,8 @@ class SandboxServer:
             paging = self._paging(req)
             if isinstance(paging, Response):
                 return paging
-            records = self.children.answer(kind, int(req.params[0]), req.query)
+            parent_id = self.children.parent_id(kind, req.params[0])
+            records = self.children.answer(kind, parent_id, req.query)
             if isinstance(records, str):
                 return bad_request(records)
             return self._page_out(records, *paging)

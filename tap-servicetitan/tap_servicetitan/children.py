@@ -56,6 +56,9 @@ class ParentGoneError(FatalAPIError):
     """404 for one parent's children: the parent was deleted since it was listed."""
 
 
+#: Field the tap adds to records without an id: their position in their parent's answer.
+LINE_NUMBER = "lineNumber"
+
 #: Server time is read from the ``Date`` header; this margin absorbs clock skew
 #: between ServiceTitan's web and database servers.
 CHANGED_SINCE_MARGIN = dt.timedelta(hours=1)
@@ -72,6 +75,8 @@ class ChildStream(ListStream):
     parent_key: t.ClassVar[str]
     #: The endpoint takes ``modifiedOnOrAfter``.
     takes_modified_since: t.ClassVar[bool] = False
+    #: The records have no id: number them within their parent (``LINE_NUMBER``).
+    numbered: t.ClassVar[bool] = False
     #: Opt-in: one request per parent is expensive.
     selected_by_default = False
     #: One state entry for the stream, never one per group of parents.
@@ -127,13 +132,17 @@ class ChildStream(ListStream):
 
     # Fetching
 
-    def _children_of(self, parent_ids: Iterable[int], since: str | None) -> Iterator[dict]:
+    def _children_of(self, parent_ids: Iterable[int | str], since: str | None) -> Iterator[dict]:
         for entry in ordered_results(parent_ids, lambda pid: self._fetch(pid, since), self.workers):
             assert not isinstance(entry, PageEnd)
             yield from entry[1]
 
-    def _fetch(self, parent_id: int, since: str | None) -> list[dict]:
-        """Every child of one parent (all pages), each carrying the parent's id."""
+    def _fetch(self, parent_id: int | str, since: str | None) -> list[dict]:
+        """Every child of one parent (all pages), each carrying the parent's id.
+
+        Numbered records are numbered in the API's order; such endpoints take
+        no ``modifiedOnOrAfter``, so a parent's lines are always read whole.
+        """
         context: dict = {self.placeholder: parent_id}
         if since:
             context["modifiedOnOrAfter"] = since
@@ -142,8 +151,10 @@ class ChildStream(ListStream):
         except ParentGoneError as gone:
             self.logger.warning("No %s of %s %s: %s", self.name, self.parent.name, parent_id, gone)
             return []
-        for record in records:
+        for number, record in enumerate(records, start=1):
             record[self.parent_key] = parent_id
+            if self.numbered:
+                record[LINE_NUMBER] = number
         return records
 
     # Sweeps
@@ -204,7 +215,7 @@ class ParentFeed:
         #: Server time (``Date`` header) of the first answer.
         self.server_time: dt.datetime | None = None
 
-    def items(self) -> Iterator[int | PageEnd]:
+    def items(self) -> Iterator[int | str | PageEnd]:
         """Parent ids, a :class:`PageEnd` after each page."""
         send = self.parent.request_decorator(self._send)
         token = self.resume_point

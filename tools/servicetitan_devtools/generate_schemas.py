@@ -20,8 +20,9 @@ from functools import cache
 from pathlib import Path
 
 from servicetitan_sandbox.reference import decimal_string_fields, endpoints
+from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import TAP_STREAMS
-from tap_servicetitan.streams.children import CHILD_ROWS
+from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
@@ -36,8 +37,8 @@ def stream_urls() -> dict[str, str]:
     }
 
 
-#: Child streams: the endpoint's record plus the parent's id.
-PARENT_KEYS = {row.name: row.parent_key for row in CHILD_ROWS}
+#: Child streams: the endpoint's record plus the parent's id (and a line number).
+CHILD_ROWS_BY_NAME = {row.name: row for row in CHILD_ROWS}
 
 
 def reference() -> dict[str, dict]:
@@ -95,11 +96,20 @@ def stream_schema(stream: str) -> dict:
     url = stream_urls()[stream]
     endpoint = reference()[url]
     fields = dict(endpoint["fields"])
-    if stream in PARENT_KEYS:
-        fields.setdefault(
-            PARENT_KEYS[stream], {"type": "int64", "nullable": False, "required": True}
-        )
+    row = CHILD_ROWS_BY_NAME.get(stream)
+    if row is not None:
+        fields.update(child_fields(row))
     return object_schema(fields, endpoint.get("objects") or {}, decimal_string_fields(url))
+
+
+def child_fields(row: ChildRow) -> dict[str, dict]:
+    """What a child stream adds to its endpoint's record: the parent's id, typed as the
+    parent's ``id``, and for records without an id their line number."""
+    parent_id = reference()[stream_urls()[row.parent]]["fields"]["id"]
+    added = {row.parent_key: {"type": parent_id["type"], "nullable": False, "required": True}}
+    if row.numbered:
+        added[LINE_NUMBER] = {"type": "int32", "nullable": False, "required": True}
+    return added
 
 
 def rendered(stream: str) -> str:

@@ -7,11 +7,13 @@ parent's id in the records, the key, and whether the endpoint takes
 whose parent is a stream of the tap into :class:`ChildStream` classes; adding
 an endpoint is adding a row (and regenerating the schemas).
 
-Names follow the MeltanoLabs tap where it has the endpoint as a child stream.
-Where its name belongs to the export feed of the same records (``job_notes``
-is ``export/job-notes``), the child stream is ``<name>_by_<parent>``: the
-export feed is the cheaper path, the child stream serves apps without the
-export's scope.
+Names follow the MeltanoLabs tap where it has the endpoint as a child stream
+(``STREAM-NAMES.md``), else ``<parent>_<children>``. Where the name belongs to
+the export feed of the same records (``job_notes`` is ``export/job-notes``),
+the child stream is ``<name>_by_<parent>``: the export feed is the cheaper
+path, the child stream serves apps without the export's scope. Per-parent
+endpoints that are not child streams, and why, are in
+``servicetitan_devtools/child_table.py`` (the README's table).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from tap_servicetitan.children import ChildStream
+from tap_servicetitan.children import LINE_NUMBER, ChildStream
 
 if t.TYPE_CHECKING:
     from tap_servicetitan.client import ServiceTitanStream
@@ -39,6 +41,8 @@ class ChildRow:
     replication_key: str | None = "modifiedOn"
     takes_modified_since: bool = False
     takes_active: bool = False
+    #: The records have no id: the tap numbers them (``lineNumber``) within their parent.
+    numbered: bool = False
 
     @property
     def reference_url(self) -> str:
@@ -56,6 +60,18 @@ CHILD_ROWS: tuple[ChildRow, ...] = (
         "tn.crm.locations:r", "locationId", ("locationId", "id"), takes_modified_since=True,
     ),
     ChildRow(
+        "lead_notes", "leads", "crm", "leads/{id}/notes",
+        "tn.crm.leads:r", "leadId", ("leadId", "id"), takes_modified_since=True,
+    ),
+    ChildRow(
+        "booking_contacts", "bookings", "crm", "bookings/{id}/contacts",
+        "tn.crm.bookings:r", "bookingId", ("bookingId", "id"),
+    ),
+    ChildRow(
+        "contact_relationships", "contacts", "crm", "contacts/{contactId}/relationships",
+        "tn.crm.contacts:r", "contactId", ("contactId", "id"), replication_key=None,
+    ),
+    ChildRow(
         "job_canceled_log", "jobs", "jpm", "jobs/{id}/canceled-log",
         "tn.jpm.jobs:r", "jobId", ("jobId", "id"), replication_key=None,
     ),
@@ -64,21 +80,71 @@ CHILD_ROWS: tuple[ChildRow, ...] = (
         "tn.jpm.jobs:r", "jobId", ("jobId", "createdOn", "createdById"),
     ),
     ChildRow(
-        "job_splits_by_job", "jobs", "payroll", "jobs/{job}/splits",
-        "tn.prl.jobs:r", "jobId", ("jobId", "id"), takes_modified_since=True, takes_active=True,
+        "project_notes_by_project", "projects", "jpm", "projects/{id}/notes",
+        "tn.jpm.projects:r", "projectId", ("projectId", "createdOn", "createdById"),
     ),
     ChildRow(
-        "job_timesheets_by_job", "jobs", "payroll", "jobs/{job}/timesheets",
-        "tn.prl.jobs:r", "jobId", ("jobId", "id"), takes_modified_since=True, takes_active=True,
+        "wbs_project_budget_codes", "projects", "jpm",
+        "work-breakdown-structure/projects/{projectId}/budget-codes",
+        "tn.jpm.budgetcodes:r", "projectId", ("projectId", "id"), replication_key=None,
+    ),
+    ChildRow(
+        "wbs_project_segments", "projects", "jpm",
+        "work-breakdown-structure/projects/{projectId}/segments",
+        "tn.jpm.segments:r", "projectId", ("projectId", "id"), replication_key=None,
+    ),
+    ChildRow(
+        "wbs_segment_items", "wbs_segments", "jpm",
+        "work-breakdown-structure/segments/{segmentId}/items",
+        "tn.jpm.segments:r", "segmentId", ("segmentId", "id"), replication_key=None,
     ),
     ChildRow(
         "invoice_tasks", "invoices", "accounting", "invoices/{invoiceId}/tasks",
         "tn.acc.invoices:r", "invoiceId", ("invoiceId", "taskId"), replication_key=None,
     ),
     ChildRow(
+        "bank_deposit_transactions", "bank_deposits", "accounting",
+        "bank-deposits/{id}/transactions",
+        "tn.acc.bankdeposits:r", "bankDepositId", ("bankDepositId", "id"),
+    ),
+    ChildRow(
+        "journal_entry_details", "journal_entries", "accounting", "journal-entries/{id}/details",
+        "tn.acc.journalentries:r", "journalEntryId", ("journalEntryId", LINE_NUMBER),
+        replication_key=None, numbered=True,
+    ),
+    ChildRow(
+        "journal_entry_summaries", "journal_entries", "accounting", "journal-entries/{id}/summary",
+        "tn.acc.journalentries:r", "journalEntryId", ("journalEntryId", LINE_NUMBER),
+        replication_key=None, numbered=True,
+    ),
+    ChildRow(
+        "campaign_costs", "campaigns", "marketing", "campaigns/{id}/costs",
+        "tn.mrk.campaigns:r", "campaignId", ("campaignId", "id"), replication_key=None,
+    ),
+    ChildRow(
+        "employee_payrolls", "employees", "payroll", "employees/{employee}/payrolls",
+        "tn.prl.employees:r", "employeeId", ("employeeId", "id"),
+        takes_modified_since=True, takes_active=True,
+    ),
+    ChildRow(
         "technician_payrolls", "technicians", "payroll", "technicians/{technician}/payrolls",
         "tn.prl.technicians:r", "technicianId", ("technicianId", "id"),
         takes_modified_since=True, takes_active=True,
+    ),
+    ChildRow(
+        "location_finding_attachments", "location_findings", "findings",
+        "location-findings/{id}/attachments",
+        "tn.fdgs.locationfindings:r", "locationFindingId", ("locationFindingId", "id"),
+        replication_key=None,
+    ),
+    ChildRow(
+        "report_category_reports", "report_categories", "reporting",
+        "report-category/{report_category}/reports",
+        "tn.rpr.reports:r", "reportCategoryId", ("reportCategoryId", "id"), replication_key=None,
+    ),
+    ChildRow(
+        "scheduler_sessions", "schedulers", "schedulingpro", "schedulers/{id}/sessions",
+        "tn.sp.schedulers:r", "schedulerId", ("schedulerId", "id"), takes_modified_since=True,
     ),
 )  # fmt: skip
 
@@ -109,5 +175,6 @@ def _child_class(row: ChildRow, parent: type[ServiceTitanStream]) -> type[ChildS
             "replication_key": row.replication_key,
             "takes_modified_since": row.takes_modified_since,
             "filters_active": row.takes_active,
+            "numbered": row.numbered,
         },
     )
