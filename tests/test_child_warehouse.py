@@ -3,8 +3,10 @@
 ``meltano run tap-servicetitan target-postgres`` (BATCH on, as in
 meltano.yml) with two child streams and their parents selected, into a fresh
 database. A first run is a sweep (every parent); the runs after a change
-read the children of the changed parents only (the ordinary path). Each
-check compares the raw child tables with the sandbox's children: the same
+read the children of the changed parents only (the ordinary path). Parent
+pages hold one full group of parents (``GROUP_SIZE``): the group's last
+requests are still in flight when it is handed over, and the page's end must
+wait for them before the page's resume point is saved. Each check compares the raw child tables with the sandbox's children: the same
 keys, each once, each at its current ``modifiedOn``.
 """
 
@@ -20,6 +22,7 @@ import pytest
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.children import KINDS, ChildKind
 from servicetitan_sandbox.dataset import parse_iso_ms
+from tap_servicetitan.fanout import GROUP_SIZE
 from tests.support.meltano_project import MeltanoProject
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +39,7 @@ NOTES_ENDPOINTS = tuple(f"{kind.module}/{kind.pattern}" for kind, _ in CHILDREN.
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(customers=150, seed=1111, export_page_size=40) as srv:
+    with SandboxServer(customers=400, seed=1111, export_page_size=GROUP_SIZE) as srv:
         yield srv
 
 
@@ -82,7 +85,7 @@ def assert_children_loaded_once(project: MeltanoProject) -> None:
 
 
 def change_children_and_touch_parents(server: SandboxServer, seed: int) -> int:
-    """Change and add children of some parents, then change those parents.
+    """Change and add children of many parents, then change those parents.
 
     Every changed child then sits under a changed parent, so the ordinary
     path (no sweep) must read it. Returns how many parents were touched.
@@ -91,7 +94,7 @@ def change_children_and_touch_parents(server: SandboxServer, seed: int) -> int:
         stream: {pid: server.children.of(kind, pid) for pid in server.children.parent_ids(kind)}
         for stream, (kind, _) in CHILDREN.items()
     }
-    server.mutate(fraction=0.3, seed=seed)
+    server.children.mutate(fraction=0.8, seed=seed)
     touched = 0
     for stream, (kind, _) in CHILDREN.items():
         for pid, old in before[stream].items():
@@ -159,7 +162,7 @@ def test_faults_during_the_child_read_lose_no_child(project: MeltanoProject) -> 
     assert_children_loaded_once(project)
 
     touched = change_children_and_touch_parents(project.sandbox, seed=21)
-    assert touched > 20
+    assert touched > GROUP_SIZE
     faulty_run(project, after=10)  # the changed parents' children
     assert child_requests(project.sandbox) < 2 * touched  # no sweep: only changed parents
     assert_children_loaded_once(project)
