@@ -1,12 +1,35 @@
-"""The child streams' request window and parent groups (fanout.py), without HTTP."""
+"""The child streams' request window and parent groups (fanout.py).
+
+The window and the groups alone, then a tap run against the sandbox whose
+parent pages each end with a full group.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import subprocess
+import tempfile
 import threading
+from pathlib import Path
 
+import orjson
 import pytest
 
-from tap_servicetitan.fanout import PAGE_END, PARENT_IDS, OrderedWindow, PageEnd, ParentGroups
+from servicetitan_devtools.tap_runner import TAP, catalog_selecting
+from servicetitan_sandbox import SandboxServer
+from servicetitan_sandbox.children import KINDS
+from servicetitan_sandbox.protocol import decode_continue
+from tap_servicetitan.fanout import (
+    GROUP_SIZE,
+    PAGE_END,
+    PARENT_IDS,
+    OrderedWindow,
+    PageEnd,
+    ParentGroups,
+)
+
+NOTES = next(kind for kind in KINDS if kind.name == "customer_notes")
 
 
 class Started:
@@ -86,3 +109,53 @@ def test_a_page_end_drains_the_groups_in_flight_even_when_its_last_group_is_empt
     assert child.contexts == [{PARENT_IDS: [], PAGE_END: True}]
     groups.flush()  # nothing handed over since: nothing to sync
     assert len(child.contexts) == 1
+
+
+def test_every_parent_page_checkpoint_follows_the_children_of_its_parents() -> None:
+    """Ordinary path, pages of exactly one group: a group's last requests are in
+    flight when its page ends, and the page's STATE must wait for their children."""
+    with SandboxServer(customers=2 * GROUP_SIZE, seed=5, export_page_size=GROUP_SIZE) as server:
+        config = server.tap_config(requests_per_second=1000, child_concurrency=8)
+        swept = dt.datetime.now(dt.timezone.utc).isoformat()
+        state = {"bookmarks": {"customer_notes": {"swept_at": swept}}}
+        checkpoints = _notes_before_each_checkpoint(config, state)
+        with_notes = {
+            pid for pid in server.dataset.ids("customers") if server.children.of(NOTES, pid)
+        }
+        covered = []
+        for token, parents_with_notes in checkpoints:
+            done = {
+                pid
+                for pid in with_notes
+                if server.dataset.version_of("customers", pid) <= decode_continue(token)
+            }
+            assert done <= parents_with_notes, f"{len(done - parents_with_notes)} parents early"
+            covered.append(len(done))
+    # a checkpoint per page: the first covers a page of parents, the last all of them
+    assert 0 < covered[0] < covered[-1] == len(with_notes)
+
+
+def _notes_before_each_checkpoint(config: dict, state: dict) -> list[tuple[str, set[int]]]:
+    """Run the tap; per STATE with a new parent resume point, the parents whose notes came before."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for name, payload in (
+            ("config", config),
+            ("catalog", catalog_selecting(config, {"customers", "customer_notes"})),
+            ("state", state),
+        ):
+            paths[name] = Path(tmp) / f"{name}.json"
+            paths[name].write_text(json.dumps(payload))
+        command = [TAP, *(f"--{name}={path}" for name, path in paths.items())]
+        proc = subprocess.run(command, capture_output=True, check=True)
+    parents: set[int] = set()
+    checkpoints: list[tuple[str, set[int]]] = []
+    for line in proc.stdout.splitlines():
+        message = orjson.loads(line)
+        if message["type"] == "RECORD" and message["stream"] == "customer_notes":
+            parents.add(message["record"]["customerId"])
+        elif message["type"] == "STATE":
+            token = message["value"]["bookmarks"].get("customers", {}).get("continue_from")
+            if token and (not checkpoints or checkpoints[-1][0] != token):
+                checkpoints.append((token, set(parents)))
+    return checkpoints
