@@ -173,7 +173,7 @@ def test_killed_runs_then_reruns_lose_no_child(project: MeltanoProject) -> None:
     server = project.sandbox
     project.env["TARGET_POSTGRES_BATCH_SIZE_ROWS"] = "50"
     project.set_batch_config(batch_size=50)
-    project.env["TAP_SERVICETITAN_REQUESTS_PER_SECOND"] = "60"
+    project.env["TAP_SERVICETITAN_REQUESTS_PER_SECOND"] = "120"
     server.faults.configure(latency=0.02)
 
     # the first run (a sweep), Meltano, tap and target terminated mid child-read
