@@ -40,7 +40,14 @@ from typing_extensions import override
 
 from tap_servicetitan.checkpoint import write_checkpoint
 from tap_servicetitan.client import ExportStream, ListStream
-from tap_servicetitan.fanout import PARENT_IDS, SWEEP, PageEnd, ordered_results
+from tap_servicetitan.fanout import (
+    PAGE_END,
+    PARENT_IDS,
+    SWEEP,
+    OrderedWindow,
+    PageEnd,
+    ordered_results,
+)
 from tap_servicetitan.pagination import page_body
 
 if t.TYPE_CHECKING:
@@ -110,9 +117,7 @@ class ChildStream(ListStream):
         if context and context.get(SWEEP):
             yield from self._sweep()
         elif context and not self.sweep_due:
-            yield from self._children_of(
-                context[PARENT_IDS], self.stream_state.get("changed_since")
-            )
+            yield from self._children_of(context[PARENT_IDS], last=bool(context.get(PAGE_END)))
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
@@ -132,10 +137,30 @@ class ChildStream(ListStream):
 
     # Fetching
 
-    def _children_of(self, parent_ids: Iterable[int | str], since: str | None) -> Iterator[dict]:
-        for entry in ordered_results(parent_ids, lambda pid: self._fetch(pid, since), self.workers):
-            assert not isinstance(entry, PageEnd)
-            yield from entry[1]
+    @cached_property
+    def _changed_parents(self) -> OrderedWindow:
+        """The ordinary path's requests, kept flowing from one group of parents to the next.
+
+        ``changed_since`` moves only at the end of a sweep, and no sweep runs
+        in a run that takes this path.
+        """
+        since = self.stream_state.get("changed_since")
+        return OrderedWindow(lambda pid: self._fetch(pid, since), self.workers)
+
+    def _children_of(self, parent_ids: Iterable[int | str], *, last: bool) -> Iterator[dict]:
+        """The children of a group of parents, in parent order.
+
+        Unless the group is the last of its parent page, its last parents'
+        requests stay in flight, to be emitted first with the next group.
+        """
+        window = self._changed_parents
+        try:
+            for entry in window.run(parent_ids, keep=0 if last else window.size):
+                assert not isinstance(entry, PageEnd)
+                yield from entry[1]
+        except BaseException:
+            window.close()
+            raise
 
     def _fetch(self, parent_id: int | str, since: str | None) -> list[dict]:
         """Every child of one parent (all pages), each carrying the parent's id.

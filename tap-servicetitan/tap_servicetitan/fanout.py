@@ -5,17 +5,19 @@
   a whole group concurrently. A partial group is flushed at the end of every
   parent page, before the page's checkpoint, so a resume point never covers
   a parent whose children were not emitted. After the parent's last record
-  it starts the sweeps that are due (see ``children.py``).
-- :func:`ordered_results`: a bounded window of concurrent requests whose
-  answers come back in submission order (parent order), so memory stays
-  bounded and output is deterministic.
+  it starts the sweeps that are due (see ``children.py``). Within a page a
+  group's last requests stay in flight while the next group is submitted
+  (no stall between groups); the page's end waits for every one of them.
+- :class:`OrderedWindow` (and :func:`ordered_results` over it): a bounded
+  window of concurrent requests whose answers come back in submission order
+  (parent order), so memory stays bounded and output is deterministic.
 """
 
 from __future__ import annotations
 
 import typing as t
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -45,6 +47,8 @@ GROUP_SIZE = 200
 SWEEP = "sweep"
 #: Context key of a group of parent ids.
 PARENT_IDS = "parent_ids"
+#: Context key set on the last group of a parent page: every child is emitted before the sync ends.
+PAGE_END = "page_end"
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,64 @@ class PageEnd:
     resume_point: str | None
 
 
+class OrderedWindow(t.Generic[T, R]):
+    """``fetch`` on ``workers`` threads, results in submission order, across calls.
+
+    At most ``size`` (``2 * workers``) items are in flight or waiting to be
+    yielded, so memory is bounded whatever the number of items.
+    :class:`PageEnd` markers pass through in order once every item before
+    them has been yielded. A call of :meth:`run` may leave items in flight
+    for the next call to yield first, so the workers never wait for a caller
+    between two batches of items.
+    """
+
+    def __init__(self, fetch: Callable[[T], R], workers: int) -> None:
+        self.fetch = fetch
+        self.workers = workers
+        self.size = 2 * workers
+        self._pending: deque = deque()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def run(self, items: Iterable[T | PageEnd], keep: int = 0) -> Iterator[tuple[T, R] | PageEnd]:
+        """Submit ``items``; yield results in order, all but the last ``keep``.
+
+        An exception of ``fetch`` is raised here, when its item's turn comes.
+        """
+        for item in items:
+            self._pending.append(item if isinstance(item, PageEnd) else (item, self._submit(item)))
+            while len(self._pending) > self.size or self._marker_first():
+                yield self._next()
+        while len(self._pending) > keep or self._marker_first():
+            yield self._next()
+        if not self._pending:
+            self.close()
+
+    def close(self) -> None:
+        """Cancel the items not started; the threads end after their current item."""
+        for entry in self._pending:
+            if not isinstance(entry, PageEnd):
+                entry[1].cancel()
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _submit(self, item: T) -> Future[R]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="child")
+        return self._pool.submit(self.fetch, item)
+
+    def _marker_first(self) -> bool:
+        return bool(self._pending) and isinstance(self._pending[0], PageEnd)
+
+    def _next(self) -> tuple[T, R] | PageEnd:
+        entry = self._pending.popleft()
+        if isinstance(entry, PageEnd):
+            return entry
+        item, future = entry
+        return item, future.result()
+
+
 def ordered_results(
     items: Iterable[T | PageEnd],
     fetch: Callable[[T], R],
@@ -61,36 +123,14 @@ def ordered_results(
 ) -> Iterator[tuple[T, R] | PageEnd]:
     """``fetch`` each item on ``workers`` threads; results in the order of ``items``.
 
-    At most ``2 * workers`` items are in flight or waiting to be yielded, so
-    memory is bounded whatever the number of items. :class:`PageEnd` markers
-    pass through in order once every item before them has been yielded. An
-    exception of ``fetch`` is raised here, when its item's turn comes; items
-    not started yet are cancelled.
+    One :class:`OrderedWindow` for the whole of ``items``; items not started
+    when the caller stops (or a fetch fails) are cancelled.
     """
-    window = 2 * workers
-    pending: deque = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="child") as pool:
-        try:
-            for item in items:
-                pending.append(
-                    item if isinstance(item, PageEnd) else (item, pool.submit(fetch, item))
-                )
-                while len(pending) > window or (pending and isinstance(pending[0], PageEnd)):
-                    yield _next_result(pending)
-            while pending:
-                yield _next_result(pending)
-        finally:
-            for entry in pending:
-                if not isinstance(entry, PageEnd):
-                    entry[1].cancel()
-
-
-def _next_result(pending: deque) -> tuple | PageEnd:
-    entry = pending.popleft()
-    if isinstance(entry, PageEnd):
-        return entry
-    item, future = entry
-    return item, future.result()
+    window = OrderedWindow(fetch, workers)
+    try:
+        yield from window.run(items)
+    finally:
+        window.close()
 
 
 class ParentGroups:
@@ -100,6 +140,8 @@ class ParentGroups:
         self.parent = parent
         self.group_size = group_size
         self._ids: list[int] = []
+        #: A group was handed over since the last flush (its children may be in flight).
+        self._in_flight = False
 
     @cached_property
     def children(self) -> list[Child]:
@@ -122,12 +164,19 @@ class ParentGroups:
             return
         self._ids.append(record["id"])
         if len(self._ids) >= self.group_size:
+            self._in_flight = True
             yield self._take()
 
     def flush(self) -> None:
-        """Sync the children of a partial group now (at the end of a parent page)."""
-        if self._ids:
-            context = self._take()
+        """Sync the children of the page's last group now (at the end of a parent page).
+
+        Also when that group is empty: the page's earlier groups may have
+        requests in flight, whose children must be emitted before the page's
+        checkpoint.
+        """
+        if self._ids or self._in_flight:
+            context = {**self._take(), PAGE_END: True}
+            self._in_flight = False
             for child in self.children:
                 child.sync(context=context)
 

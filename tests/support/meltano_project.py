@@ -73,6 +73,8 @@ class MeltanoProject:
         }
         if select is not None:
             self.env["TAP_SERVICETITAN__SELECT"] = json.dumps([f"{name}.*" for name in select])
+        #: What ``run``, ``run_killed`` and ``run_killing_tap`` run (``meltano run ...``).
+        self.pipeline: tuple[str, ...] = FULL_PIPELINE
 
     def meltano(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -98,7 +100,7 @@ class MeltanoProject:
         )
 
     def run(self, *extra: str) -> subprocess.CompletedProcess:
-        result = self.meltano(*FULL_PIPELINE[:1], *extra, *FULL_PIPELINE[1:])
+        result = self.meltano(*self.pipeline[:1], *extra, *self.pipeline[1:])
         assert result.returncode == 0, result.stderr[-4000:]
         return result
 
@@ -107,7 +109,7 @@ class MeltanoProject:
     ) -> None:
         """Start a run and signal its whole process group once ``after_rows`` landed."""
         proc = subprocess.Popen(
-            [MELTANO, *FULL_PIPELINE],
+            [MELTANO, *self.pipeline],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -142,7 +144,7 @@ class MeltanoProject:
         """
         with tempfile.TemporaryFile("w+") as output:
             proc = subprocess.Popen(
-                [MELTANO, *FULL_PIPELINE], cwd=ROOT, env=self.env, stdout=output, stderr=output
+                [MELTANO, *self.pipeline], cwd=ROOT, env=self.env, stdout=output, stderr=output
             )
             try:
                 deadline = time.monotonic() + 300
