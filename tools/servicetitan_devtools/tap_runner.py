@@ -18,6 +18,8 @@ from pathlib import Path
 
 import orjson
 
+from servicetitan_devtools.peak_usage import PeakUsage
+
 TAP = str(Path(sys.executable).parent / "tap-servicetitan")
 
 
@@ -75,6 +77,9 @@ def run_tap(
                 [*command, *args], stdout=subprocess.PIPE, stderr=stderr, env=env
             )
             assert proc.stdout is not None
+            # VmHWM of the tap itself: wait4's ru_maxrss would count this process's
+            # own RSS too (Linux keeps the larger of the pre-exec and post-exec peaks)
+            memory = PeakUsage(proc.pid, {"tap": ""}).start()
             run = TapRun(returncode=-1)
             deadline = started + timeout
             for line in proc.stdout:
@@ -82,10 +87,12 @@ def run_tap(
                 if time.perf_counter() > deadline:
                     proc.kill()
                     break
+            memory.sample()
+            memory.stop()
             _, status, usage = os.wait4(proc.pid, 0)
             run.seconds = time.perf_counter() - started
             run.returncode = os.waitstatus_to_exitcode(status)
-            run.peak_rss_mb = usage.ru_maxrss / 1024
+            run.peak_rss_mb = memory.peak_rss_mb["tap"]
             run.cpu_seconds = usage.ru_utime + usage.ru_stime
             stderr.seek(0)
             run.stderr = stderr.read().decode(errors="replace")
