@@ -37,7 +37,9 @@ def tap_with(sandbox, deselected: dict[str, list[tuple[str, ...]]] | None = None
 
 
 def sdk_step(stream, record: dict) -> dict:
-    """What singer-sdk's own step made of a record with ROOT_ONLY conformance (before)."""
+    """What singer-sdk's own step made of a record with ROOT_ONLY conformance (before),
+    once the tap has stamped it with its tenant."""
+    record["tenant_id"] = int(stream.config["tenant_id"])
     pop_deselected_record_properties(record, stream.schema, stream.mask)
     return conform_record_data_types(
         stream.name, record, stream.effective_schema, TypeConformanceLevel.ROOT_ONLY, stream.logger
@@ -92,3 +94,14 @@ def test_properties_unknown_to_the_schema_are_dropped_with_one_warning(sandbox, 
     warnings = [r for r in caplog.records if "brandNewField" in r.getMessage()]
     assert len(warnings) == 1
     assert "customers" in warnings[0].getMessage()
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_every_record_and_schema_carries_the_tenant(sandbox, name) -> None:
+    stream = tap_with(sandbox, {name: [("properties", "tenant_id")]}).streams[name]
+    assert stream.schema["properties"]["tenant_id"]["type"] == ["integer"]
+    records = api_records(sandbox, name)[:5]
+    messages = [m.record for r in records for m in stream._generate_record_messages(r)]
+    assert len(messages) == len(records)
+    # deselecting it changes nothing: like the key, it is always selected
+    assert {m["tenant_id"] for m in messages} == {sandbox.tenant_id}

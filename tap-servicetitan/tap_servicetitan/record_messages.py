@@ -13,7 +13,8 @@ record: it computes which top-level properties a record may keep (in the
 schema and selected) and drops any other with one set operation per record,
 warning once per stream about properties the schema does not know (as
 singer-sdk does). Only when the catalog deselects a nested property does it
-hand the record to singer-sdk's own step. Type conformance stays off
+hand the record to singer-sdk's own step. Before either, it stamps the record
+with the tenant it was read from (``tenant_id``, tenant.py). Type conformance stays off
 (``TYPE_CONFORMANCE_LEVEL = NONE``): JSON values need none.
 
 The stream's override of ``_generate_record_messages`` (private) calls
@@ -28,6 +29,8 @@ import datetime as dt
 import typing as t
 
 from singer_sdk.singerlib import RecordMessage
+
+from tap_servicetitan.tenant import TENANT_FIELD, tenant_of
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -48,6 +51,7 @@ class RecordShaper:
         self.walk = any(len(crumb) > TOP_LEVEL for crumb in deselected)
         self.known = frozenset(stream.effective_schema.get("properties", {}))
         self.kept = self.known - {crumb[1] for crumb in deselected if len(crumb) == TOP_LEVEL}
+        self.tenant_id = tenant_of(stream.config)
         self._warned = False
 
     def messages(
@@ -60,6 +64,7 @@ class RecordShaper:
         ``sdk_messages`` is singer-sdk's own step, used when the catalog
         deselects nested properties.
         """
+        record[TENANT_FIELD] = self.tenant_id
         if not self.kept.issuperset(record):
             self._drop_others(record)
         if self.walk:
