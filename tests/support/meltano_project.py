@@ -61,7 +61,6 @@ class MeltanoProject:
             "TARGET_POSTGRES_PORT": str(database["port"]),
             "TARGET_POSTGRES_USER": database["user"],
             "TARGET_POSTGRES_DATABASE": database["dbname"],
-            "DBT_POSTGRES_TENANT_ID": str(sandbox.tenant_id),
         }
 
     def meltano(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:

@@ -1,0 +1,204 @@
+"""The definitions of a many-tenant sync, and running them without a Dagster server.
+
+``build_definitions`` assembles the assets (assets.py), the job that syncs one
+tenant (its partition), retries, the hourly and nightly schedules (stopped
+until turned on) and the resources. ``sync_tenants`` runs the job for several
+tenants side by side without a webserver, daemon or gRPC code server: each
+tenant's run executes in-process in a worker process of its own (Dagster's
+in-process execution is not thread-safe), at most ``max_concurrent`` at once,
+all recorded in one Dagster instance.
+"""
+
+import multiprocessing
+import os
+import sys
+import typing as t
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+from dagster import ScheduleEvaluationContext
+from dagster_dbt import DbtCliResource, DbtProject
+
+from servicetitan_orchestration.assets import (
+    extract_load_asset,
+    st_models_asset,
+    tenant_partitions,
+)
+from servicetitan_orchestration.meltano import MeltanoResource
+from servicetitan_orchestration.tenants import Tenant, load_tenants
+
+if t.TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
+
+#: The repository root: meltano.yml, transforms/, tenants.yml.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SYNC_JOB = "servicetitan_sync"
+#: Tenants syncing at once (ServiceTitan's rate limit is per app and tenant).
+DEFAULT_MAX_CONCURRENT = 4
+SCHEDULES = {"hourly": "0 * * * *", "nightly": "0 3 * * *"}
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """Where the project, the tenants list and the Meltano system database are; retries."""
+
+    project_dir: Path = PROJECT_DIR
+    tenants_file: Path = PROJECT_DIR / "tenants.yml"
+    #: MELTANO_DATABASE_URI for the tenants' runs (None: Meltano's own default)
+    meltano_database_uri: str | None = None
+    preflight: bool = True
+    max_retries: int = 2
+    #: seconds before the first retry of a failed tenant, doubled for each next one
+    retry_delay: float = 60.0
+    #: a copy of dbt's manifest is parsed here when the project has none
+    dbt_target: Path = field(default=PROJECT_DIR / "transforms" / "target")
+
+    @classmethod
+    def from_environment(cls) -> "SyncSettings":
+        """Defaults, overridden by SERVICETITAN_PROJECT_DIR, SERVICETITAN_TENANTS_FILE, MELTANO_DATABASE_URI."""
+        project_dir = Path(os.environ.get("SERVICETITAN_PROJECT_DIR", PROJECT_DIR))
+        return cls(
+            project_dir=project_dir,
+            tenants_file=Path(
+                os.environ.get("SERVICETITAN_TENANTS_FILE", project_dir / "tenants.yml")
+            ),
+            meltano_database_uri=os.environ.get("MELTANO_DATABASE_URI"),
+            dbt_target=project_dir / "transforms" / "target",
+        )
+
+    @property
+    def retry_policy(self) -> dg.RetryPolicy:
+        """Retries of a failed tenant: exponential backoff with jitter."""
+        return dg.RetryPolicy(
+            max_retries=self.max_retries,
+            delay=self.retry_delay,
+            backoff=dg.Backoff.EXPONENTIAL,
+            jitter=dg.Jitter.PLUS_MINUS,
+        )
+
+
+def dbt_project(settings: SyncSettings) -> DbtProject:
+    """The dbt project of the st_* models, with a manifest (parsed when missing)."""
+    transforms = settings.project_dir / "transforms"
+    project = DbtProject(project_dir=transforms, profiles_dir=transforms)
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        project.preparer.prepare(project)
+    return project
+
+
+def build_definitions(settings: SyncSettings) -> dg.Definitions:
+    """Assets, job, schedules and resources for the tenants of ``settings.tenants_file``."""
+    tenants = {tenant.key: tenant for tenant in load_tenants(settings.tenants_file)}
+    partitions = tenant_partitions(tenants.values())
+    project = dbt_project(settings)
+    assets = [
+        extract_load_asset(tenants, partitions, settings.retry_policy),
+        st_models_asset(project, tenants, partitions, settings.retry_policy),
+    ]
+    job = dg.define_asset_job(
+        SYNC_JOB,
+        selection=dg.AssetSelection.assets(*assets),
+        description="One tenant (partition): meltano run tap-servicetitan target-postgres, then the st_* models.",
+    )
+    return dg.Definitions(
+        assets=assets,
+        jobs=[job],
+        schedules=[
+            tenant_schedule(name, cron, job, tenants.values()) for name, cron in SCHEDULES.items()
+        ],
+        resources={
+            "meltano": meltano_resource(settings),
+            "dbt": DbtCliResource(
+                project_dir=str(project.project_dir),
+                profiles_dir=str(project.profiles_dir),
+                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            ),
+        },
+    )
+
+
+def meltano_resource(settings: SyncSettings) -> MeltanoResource:
+    """Meltano in the project, with the settings' system database."""
+    return MeltanoResource(
+        project_dir=str(settings.project_dir),
+        database_uri=settings.meltano_database_uri,
+        preflight=settings.preflight,
+    )
+
+
+def tenant_schedule(
+    name: str, cron: str, job: "UnresolvedAssetJobDefinition", tenants: Iterable[Tenant]
+) -> dg.ScheduleDefinition:
+    """A run per tenant whose ``schedule`` is ``name``; stopped until turned on."""
+    keys = [tenant.key for tenant in tenants if tenant.schedule == name]
+
+    @dg.schedule(
+        name=f"servicetitan_{name}",
+        cron_schedule=cron,
+        job=job,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=f"Sync the tenants whose schedule is {name} ({', '.join(keys) or 'none'}).",
+    )
+    def tenant_runs(context: ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+        moment = context.scheduled_execution_time
+        for key in keys:
+            yield dg.RunRequest(partition_key=key, run_key=f"{name}:{key}:{moment}")
+
+    return tenant_runs
+
+
+@dataclass(frozen=True)
+class TenantOutcome:
+    """How one tenant's run ended."""
+
+    tenant_id: str
+    success: bool
+    #: the failure that ended the run (one line), None on success
+    error: str | None
+    #: retries Dagster made after failed attempts
+    retries: int
+    run_id: str
+
+
+def sync_tenants(
+    settings: SyncSettings,
+    dagster_home: Path,
+    tenant_ids: Sequence[str] | None = None,
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+) -> list[TenantOutcome]:
+    """Run the sync job for each tenant (all by default), ``max_concurrent`` at once.
+
+    Every run is recorded in the Dagster instance in ``dagster_home`` (created
+    when missing): ``DAGSTER_HOME=<dagster_home> dagster dev`` shows them.
+    """
+    keys = list(tenant_ids or [tenant.key for tenant in load_tenants(settings.tenants_file)])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    dbt_project(settings)  # parse once, before the workers read the manifest
+    meltano_resource(settings).prepare_system_database()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max_concurrent, mp_context=context) as pool:
+        futures = [pool.submit(_run_tenant, settings, dagster_home, key) for key in keys]
+        return [future.result() for future in futures]
+
+
+def _run_tenant(settings: SyncSettings, dagster_home: Path, key: str) -> TenantOutcome:
+    """One tenant's run, in-process (in a worker process)."""
+    job = build_definitions(settings).resolve_job_def(SYNC_JOB)
+    with dg.DagsterInstance.local_temp(tempdir=str(dagster_home)) as instance:
+        result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
+    failures = result.get_step_failure_events()
+    retries = [
+        event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"
+    ]
+    error = None
+    if failures:
+        failed = failures[-1].step_failure_data
+        error = failed.user_failure_data.description if failed.user_failure_data else None
+        error = error or (failed.error.message.strip() if failed.error else "failed")
+    return TenantOutcome(key, result.success, error, len(retries), result.run_id)
