@@ -5,6 +5,12 @@ The tenant's settings reach Meltano as environment variables, which win over
 from the variables tenants.yml names), its own raw schema, and the Meltano
 system database. Its state id is ``<environment>:tap-servicetitan-to-target-postgres:<tenant id>``
 (``--state-id-suffix``), so each tenant resumes from its own state.
+
+Meltano writes a run's catalog and config under ``.meltano/run/<plugin>/``,
+one set of files per plugin name, which tenants running side by side would
+overwrite: each tenant gets a Meltano directory of its own,
+``.meltano/tenants/<tenant id>`` (``MELTANO_SYS_DIR_ROOT``), whose plugin
+folders link to the project's installed plugins.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ API_HOSTS = {
     ),
     "sandbox": ("http://127.0.0.1:8765", "http://127.0.0.1:8765/connect/token"),
 }
+#: The folders of installed plugins a tenant's Meltano directory links to.
+PLUGIN_DIRS = ("extractors", "loaders", "utilities", "mappers", "transformers", "orchestrators")
 #: Lines kept to explain a failure.
 TAIL_LINES = 60
 #: The one-line messages of the preflight check and the tap that name a setting.
@@ -74,11 +82,30 @@ class MeltanoResource(dg.ConfigurableResource):
             *steps, "tap-servicetitan", "target-postgres",
         ]  # fmt: skip
 
+    @property
+    def system_database_uri(self) -> str:
+        """MELTANO_DATABASE_URI: the configured one, else the project's own SQLite file."""
+        default = Path(self.project_dir, ".meltano", "meltano.db")
+        return self.database_uri or f"sqlite:///{default}"
+
+    def tenant_dir(self, tenant: Tenant) -> Path:
+        """The tenant's Meltano directory, its plugin folders linked to the project's."""
+        shared = Path(self.project_dir, ".meltano")
+        own = shared / "tenants" / tenant.key
+        own.mkdir(parents=True, exist_ok=True)
+        for name in PLUGIN_DIRS:
+            link = own / name
+            if (shared / name).is_dir() and not link.is_symlink():
+                link.symlink_to(shared / name, target_is_directory=True)
+        return own
+
     def environment(self, tenant: Tenant) -> dict[str, str]:
         """The process environment of the tenant's run (its secrets included)."""
         api_url, auth_url = API_HOSTS[tenant.environment]
         env = {
             **os.environ,
+            "MELTANO_SYS_DIR_ROOT": str(self.tenant_dir(tenant)),
+            "MELTANO_DATABASE_URI": self.system_database_uri,
             "TAP_SERVICETITAN_TENANT_ID": tenant.key,
             "TAP_SERVICETITAN_API_URL": tenant.api_url or api_url,
             "TAP_SERVICETITAN_AUTH_URL": tenant.auth_url or auth_url,
@@ -87,8 +114,6 @@ class MeltanoResource(dg.ConfigurableResource):
         }
         for setting, value in tenant.secret_values().items():
             env[f"TAP_SERVICETITAN_{setting.upper()}"] = value
-        if self.database_uri:
-            env["MELTANO_DATABASE_URI"] = self.database_uri
         return env
 
     def prepare_system_database(self) -> None:
@@ -97,9 +122,11 @@ class MeltanoResource(dg.ConfigurableResource):
         Every ``meltano`` command migrates it when needed; several starting at
         once on a new database would race.
         """
-        env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        if self.database_uri:
-            env["MELTANO_DATABASE_URI"] = self.database_uri
+        env = {
+            **os.environ,
+            "MELTANO_DATABASE_URI": self.system_database_uri,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
         done = subprocess.run(
             [self.meltano_executable, "upgrade", "database"],
             cwd=self.project_dir,

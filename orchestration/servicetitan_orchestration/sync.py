@@ -179,7 +179,9 @@ def sync_tenants(
     """
     keys = list(tenant_ids or [tenant.key for tenant in load_tenants(settings.tenants_file)])
     dagster_home.mkdir(parents=True, exist_ok=True)
-    dbt_project(settings)  # parse once, before the workers read the manifest
+    # create the instance's storage and parse dbt's manifest once, before the workers
+    dg.DagsterInstance.local_temp(tempdir=str(dagster_home)).dispose()
+    dbt_project(settings)
     meltano_resource(settings).prepare_system_database()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max_concurrent, mp_context=context) as pool:
