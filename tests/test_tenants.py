@@ -7,6 +7,9 @@ record ids overlap, one of them with a wrong client secret.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -20,6 +23,7 @@ from servicetitan_sandbox import SandboxServer
 from tests.support.database import throwaway_database
 from tests.support.meltano_project import MeltanoProject
 
+BIN = Path(sys.executable).parent
 GOOD = (111, 222)
 BAD = 333
 TENANT_IDS = (*GOOD, BAD)
@@ -231,8 +235,22 @@ def test_incremental_run_of_a_changed_tenant_touches_only_its_rows(warehouse) ->
     warehouse["sandboxes"][111].reset_counters()
     warehouse["sandboxes"][222].reset_counters()
 
-    again = sync_tenants(settings, warehouse["home"] / "dagster", [str(t) for t in GOOD])
-    assert all(outcome.success for outcome in again), again
+    # the CLI this time, with its defaults (the preflight check first)
+    again = subprocess.run(
+        [str(BIN / "servicetitan-tenants"), "sync", "--tenant", "111", "--tenant", "222"],
+        env={
+            **os.environ,
+            "SERVICETITAN_TENANTS_FILE": str(settings.tenants_file),
+            "MELTANO_DATABASE_URI": settings.meltano_database_uri,
+            "DAGSTER_HOME": str(warehouse["home"] / "dagster"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr[-4000:]
+    assert "tenant 111: synced" in again.stdout and "tenant 222: synced" in again.stdout
 
     after = {r["tenant_id"]: r["synced"] for r in rows(database, stamps)}
     assert after[111] > before[111]
