@@ -198,7 +198,7 @@ def test_demo_tenants_syncs_three_sandboxes_through_dagster(demo_env) -> None:
             database,
             "--postgres",
             "local",
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
