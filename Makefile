@@ -37,13 +37,14 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 # Benchmarks print figures (no pass/fail): tap alone, extract+load (BATCH vs RECORD),
-# the dbt models alone, the whole pipeline, the preflight check.
+# the dbt models alone, the whole pipeline, the preflight check, many tenants through Dagster.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_transforms.py
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_preflight.py
+	$(BIN)/python bench/bench_tenants.py
 
 clean:
 	rm -rf $(VENV) .meltano
