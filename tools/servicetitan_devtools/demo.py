@@ -569,6 +569,23 @@ def summarize(
     say("Run the demo again for an incremental run.")
 
 
+def run_tenants(
+    args: argparse.Namespace, database: Database, state_dir: Path, project: Path
+) -> None:
+    """``--tenants N``: N sandbox tenants synced side by side by Dagster (demo_tenants.py)."""
+    from servicetitan_devtools.demo_tenants import TenantsDemoError, run_tenants_demo
+
+    meltano_database = f"{database.name}_meltano"
+    create_database(database.connect_kwargs, meltano_database)
+    try:
+        run_tenants_demo(
+            args.tenants, args.customers, SANDBOX_SEED, database, meltano_database, state_dir,
+            project,
+        )  # fmt: skip
+    except TenantsDemoError as error:
+        raise DemoError(str(error)) from None
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -644,9 +661,7 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         )
 
         if args.tenants > 1:
-            from servicetitan_devtools.demo_tenants import run_tenants_demo
-
-            run_tenants_demo(args.tenants, args.customers, database, state_dir, project)
+            run_tenants(args, database, state_dir, project)
             return 0
 
         say(f"Starting the ServiceTitan sandbox ({args.customers:,} customers) ...")

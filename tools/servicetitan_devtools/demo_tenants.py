@@ -21,13 +21,6 @@ from urllib.parse import quote
 
 import yaml
 
-from servicetitan_devtools.demo import (
-    SANDBOX_SEED,
-    Database,
-    DemoError,
-    create_database,
-    say,
-)
 from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
 
 if t.TYPE_CHECKING:
@@ -38,10 +31,40 @@ FIRST_TENANT_ID = 1000001
 VARIABLE_PREFIX = "SERVICETITAN_DEMO_TENANT"
 
 
+class TenantsDemoError(Exception):
+    """The multi-tenant demo failed; the message says why in one line."""
+
+
+class Database(t.Protocol):
+    """What the demo knows of its database (demo.py's Database)."""
+
+    kind: str
+    name: str
+    connect_kwargs: dict[str, t.Any]
+    sqlalchemy_url: str
+
+    def meltano_env(self) -> dict[str, str]: ...
+
+    def connect(self) -> t.Any: ...
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
 def run_tenants_demo(
-    tenants: int, customers: int, database: Database, state_dir: Path, project: Path
+    tenants: int,
+    customers: int,
+    seed: int,
+    database: Database,
+    meltano_database: str,
+    state_dir: Path,
+    project: Path,
 ) -> None:
-    """Sync ``tenants`` sandbox tenants concurrently through Dagster; print a summary."""
+    """Sync ``tenants`` sandbox tenants concurrently through Dagster; print a summary.
+
+    ``meltano_database``: an existing database on the same server for Meltano's state.
+    """
     from servicetitan_orchestration.sync import SyncSettings, sync_tenants
 
     with contextlib.ExitStack() as stack:
@@ -52,21 +75,19 @@ def run_tenants_demo(
             tenant_id = FIRST_TENANT_ID + number
             sandbox = SandboxProcess(
                 customers,
-                seed=SANDBOX_SEED + number,
+                seed=seed + number,
                 tenant_id=tenant_id,
                 log_path=state_dir / f"sandbox-{tenant_id}.log",
             )
             try:
                 stack.enter_context(sandbox)
             except SandboxStartError as exc:
-                raise DemoError(str(exc)) from None
+                raise TenantsDemoError(str(exc)) from None
             sandboxes[tenant_id] = sandbox
             say(f"  tenant {tenant_id}: sandbox listening on {sandbox.url}")
 
         tenants_file = state_dir / "tenants.yml"
         tenants_file.write_text(tenants_yaml(sandboxes), encoding="utf-8")
-        meltano_database = f"{database.name}_meltano"
-        create_database(database.connect_kwargs, meltano_database)
         settings = SyncSettings(
             project_dir=project,
             tenants_file=tenants_file,
@@ -90,7 +111,7 @@ def run_tenants_demo(
         failed = [o.tenant_id for o in outcomes if not o.success]
         if failed:
             msg = f"tenant(s) {', '.join(failed)} failed (see above)"
-            raise DemoError(msg)
+            raise TenantsDemoError(msg)
 
 
 def tenants_yaml(sandboxes: dict[int, SandboxProcess]) -> str:
