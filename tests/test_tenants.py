@@ -17,6 +17,7 @@ import pytest
 import yaml
 from psycopg.rows import dict_row
 
+from servicetitan_orchestration.meltano import MeltanoResource
 from servicetitan_orchestration.sync import SyncSettings, build_definitions, sync_tenants
 from servicetitan_orchestration.tenants import TenantsFileError, load_tenants, parse_tenants
 from servicetitan_sandbox import SandboxServer
@@ -101,6 +102,38 @@ def test_definitions_have_partitions_schedules_retries_and_a_pool(tmp_path) -> N
     assert extract_load.op.retry_policy.max_retries == 2
     st_customers = defs.resolve_assets_def(["st_customers"])
     assert ["servicetitan", "customers"] in [key.path for key in st_customers.dependency_keys]
+
+
+def test_a_tenants_run_environment_has_its_ids_schema_secrets_and_own_meltano_dir(
+    tmp_path, monkeypatch
+) -> None:
+    """Secrets from the project's .env, the environment winning; URLs of its environment."""
+    (tmp_path / ".meltano" / "extractors").mkdir(parents=True)
+    (tmp_path / ".env").write_text("ACME_CLIENT_ID=from-dotenv\nACME_APP_KEY=key-dotenv\n")
+    monkeypatch.setenv("ACME_CLIENT_SECRET", "from-environment")
+    monkeypatch.setenv("ACME_APP_KEY", "key-environment")
+    monkeypatch.setenv("TAP_SERVICETITAN_API_URL", "http://127.0.0.1:8765")  # a single-tenant .env
+    (tenant,) = parse_tenants({"tenants": [VALID]})
+    meltano = MeltanoResource(project_dir=str(tmp_path), database_uri="postgresql+psycopg:///m")
+    env = meltano.environment(tenant)
+    assert env["TAP_SERVICETITAN_TENANT_ID"] == "1234567"
+    assert env["TAP_SERVICETITAN_CLIENT_ID"] == "from-dotenv"
+    assert env["TAP_SERVICETITAN_CLIENT_SECRET"] == "from-environment"
+    assert env["TAP_SERVICETITAN_ST_APP_KEY"] == "key-environment"
+    assert env["TAP_SERVICETITAN_API_URL"] == "https://api.servicetitan.io"
+    assert env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] == "tap_servicetitan_1234567"
+    assert env["MELTANO_DATABASE_URI"] == "postgresql+psycopg:///m"
+    own = Path(env["MELTANO_SYS_DIR_ROOT"])
+    assert own == tmp_path / ".meltano" / "tenants" / "1234567"
+    assert (own / "extractors").resolve() == tmp_path / ".meltano" / "extractors"
+    command = meltano.command(tenant)
+    assert command[1:] == [
+        "--environment", "prod", "run", "--state-id-suffix", "1234567",
+        "servicetitan-preflight:check", "tap-servicetitan", "target-postgres",
+    ]  # fmt: skip
+    monkeypatch.delenv("ACME_CLIENT_SECRET")
+    with pytest.raises(TenantsFileError, match="ACME_CLIENT_SECRET is not set"):
+        meltano.environment(tenant)
 
 
 def tenants_yaml(sandboxes: dict[int, SandboxServer]) -> str:

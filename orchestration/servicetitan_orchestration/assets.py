@@ -25,7 +25,7 @@ from dagster_dbt import (
 )
 
 from servicetitan_orchestration.meltano import ExtractLoadError, MeltanoResource
-from servicetitan_orchestration.tenants import Tenant
+from servicetitan_orchestration.tenants import Tenant, TenantsFileError
 
 #: The raw tables the st_* models read (the dbt source ``servicetitan``).
 RAW_TABLES = (
@@ -79,6 +79,8 @@ def extract_load_asset(
         except ExtractLoadError as error:
             # one line, no stack trace: the message names the tenant and the setting
             raise dg.Failure(description=str(error), allow_retries=True) from None
+        except TenantsFileError as error:  # a secret's variable is unset: retrying won't help
+            raise dg.Failure(description=str(error), allow_retries=False) from None
         metadata = {
             "tenant": tenant.name,
             "environment": tenant.environment,

@@ -17,7 +17,12 @@ import typing as t
 from dataclasses import replace
 from pathlib import Path
 
-from servicetitan_orchestration.sync import DEFAULT_MAX_CONCURRENT, SyncSettings, sync_tenants
+from servicetitan_orchestration.sync import (
+    DEFAULT_MAX_CONCURRENT,
+    SyncSettings,
+    meltano_resource,
+    sync_tenants,
+)
 from servicetitan_orchestration.tenants import TenantsFileError, load_tenants
 
 if t.TYPE_CHECKING:
@@ -43,10 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check(settings: SyncSettings) -> int:
-    """Print the tenants; 1 when a secret variable is unset."""
+    """Print the tenants; 1 when a secret variable is unset (in the environment and .env)."""
     unset = 0
+    variables = meltano_resource(settings).variables()
     for tenant in load_tenants(settings.tenants_file):
-        missing = [name for name in tenant.secrets.values() if not os.environ.get(name)]
+        missing = [name for name in tenant.secrets.values() if not variables.get(name)]
         unset += bool(missing)
         secrets = f"unset: {', '.join(missing)}" if missing else "secrets set"
         print(

@@ -24,6 +24,7 @@ import typing as t
 from pathlib import Path
 
 import dagster as dg
+from dotenv import dotenv_values
 from pydantic import Field
 
 if t.TYPE_CHECKING:
@@ -99,6 +100,15 @@ class MeltanoResource(dg.ConfigurableResource):
                 link.symlink_to(shared / name, target_is_directory=True)
         return own
 
+    def variables(self) -> dict[str, str]:
+        """The environment, over the project's ``.env`` (as Meltano reads it)."""
+        dotenv = {
+            name: value
+            for name, value in dotenv_values(Path(self.project_dir, ".env")).items()
+            if value is not None
+        }
+        return {**dotenv, **os.environ}
+
     def environment(self, tenant: Tenant) -> dict[str, str]:
         """The process environment of the tenant's run (its secrets included)."""
         api_url, auth_url = API_HOSTS[tenant.environment]
@@ -112,7 +122,7 @@ class MeltanoResource(dg.ConfigurableResource):
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": tenant.raw_schema,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
-        for setting, value in tenant.secret_values().items():
+        for setting, value in tenant.secret_values(self.variables()).items():
             env[f"TAP_SERVICETITAN_{setting.upper()}"] = value
         return env
 

@@ -63,7 +63,8 @@ class Tenant:
         if missing:
             msg = (
                 f"tenant {self.id} ({self.name}): environment variable "
-                f"{', '.join(missing)} is not set (tenants.yml, field 'secrets')"
+                f"{', '.join(missing)} is not set, in the environment or .env "
+                "(tenants.yml, field 'secrets')"
             )
             raise TenantsFileError(msg)
         return {setting: environ[name] for setting, name in self.secrets.items()}
