@@ -236,6 +236,9 @@ def test_good_tenants_load_under_their_own_ids_and_the_bad_one_fails_alone(wareh
     assert rows(
         database, "select count(*) as n from public.st_customers where tenant_id = %s", (BAD,)
     ) == [{"n": 0}]
+    # the Dagster instance the runs went to limits the tenants' pool
+    instance = (warehouse["home"] / "dagster" / "dagster.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(instance)["concurrency"] == {"pools": {"default_limit": 4}}
 
 
 def test_overlapping_record_ids_never_overwrite_each_other(warehouse) -> None:

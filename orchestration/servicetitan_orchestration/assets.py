@@ -117,7 +117,8 @@ def st_models_asset(
         context: AssetExecutionContext, dbt: DbtCliResource
     ) -> Iterator[t.Any]:
         tenant = tenants[context.partition_key]
-        raw_schema = json.dumps({"raw_schema": tenant.raw_schema})
-        yield from dbt.cli(["run", "--vars", raw_schema], context=context).stream()
+        # the tenant's raw schema as the dbt var raw_schema (models/staging/_servicetitan__sources.yml)
+        variables = json.dumps({"raw_schema": tenant.raw_schema})
+        yield from dbt.cli(["run", "--vars", variables], context=context).stream()
 
     return servicetitan_st_models

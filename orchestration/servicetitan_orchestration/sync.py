@@ -6,11 +6,13 @@ until turned on) and the resources. ``sync_tenants`` runs the job for several
 tenants side by side without a webserver, daemon or gRPC code server: each
 tenant's run executes in-process in a worker process of its own (Dagster's
 in-process execution is not thread-safe), at most ``max_concurrent`` at once,
-all recorded in one Dagster instance.
+all recorded in one Dagster instance, whose pool ``servicetitan_tenants``
+also limits how many extract at once (dagster.yaml).
 """
 
 import multiprocessing
 import os
+import shutil
 import sys
 import typing as t
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +40,8 @@ if t.TYPE_CHECKING:
 #: The repository root: meltano.yml, transforms/, tenants.yml.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SYNC_JOB = "servicetitan_sync"
+#: The instance settings sync_tenants gives a new Dagster home (the pool limit).
+INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 #: Tenants syncing at once (ServiceTitan's rate limit is per app and tenant).
 DEFAULT_MAX_CONCURRENT = 4
 SCHEDULES = {"hourly": "0 * * * *", "nightly": "0 3 * * *"}
@@ -82,12 +86,15 @@ class SyncSettings:
         )
 
 
-def dbt_project(settings: SyncSettings) -> DbtProject:
-    """The dbt project of the st_* models, with a manifest (parsed when missing)."""
+def dbt_project(settings: SyncSettings, *, fresh: bool = False) -> DbtProject:
+    """The dbt project of the st_* models, with a manifest (parsed when missing or ``fresh``).
+
+    ``dagster dev`` parses it on every load of the code location.
+    """
     transforms = settings.project_dir / "transforms"
     project = DbtProject(project_dir=transforms, profiles_dir=transforms)
     project.prepare_if_dev()
-    if not project.manifest_path.exists():
+    if fresh or not project.manifest_path.exists():
         project.preparer.prepare(project)
     return project
 
@@ -178,15 +185,27 @@ def sync_tenants(
     when missing): ``DAGSTER_HOME=<dagster_home> dagster dev`` shows them.
     """
     keys = list(tenant_ids or [tenant.key for tenant in load_tenants(settings.tenants_file)])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    # create the instance's storage and parse dbt's manifest once, before the workers
-    dg.DagsterInstance.local_temp(tempdir=str(dagster_home)).dispose()
-    dbt_project(settings)
+    prepare_instance(dagster_home)
+    dbt_project(settings, fresh=True)  # parsed once, before the workers read it
     meltano_resource(settings).prepare_system_database()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max_concurrent, mp_context=context) as pool:
         futures = [pool.submit(_run_tenant, settings, dagster_home, key) for key in keys]
         return [future.result() for future in futures]
+
+
+def prepare_instance(dagster_home: Path) -> None:
+    """The Dagster instance in ``dagster_home``: its storage, and a dagster.yaml if none.
+
+    The dagster.yaml is this package's: the pool of the
+    extract-loads holds 4 tenants at once, in these runs as in any other
+    using the instance (``dagster dev`` with the same DAGSTER_HOME).
+    """
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(INSTANCE_CONFIG, config)
+    dg.DagsterInstance.local_temp(tempdir=str(dagster_home)).dispose()
 
 
 def _run_tenant(settings: SyncSettings, dagster_home: Path, key: str) -> TenantOutcome:
