@@ -87,16 +87,25 @@ class SyncSettings:
 
 
 def dbt_project(settings: SyncSettings, *, fresh: bool = False) -> DbtProject:
-    """The dbt project of the st_* models, with a manifest (parsed when missing or ``fresh``).
+    """The dbt project of the st_* models, with a manifest.
 
-    ``dagster dev`` parses it on every load of the code location.
+    dbt parses it (into transforms/target/manifest.json) when it is missing,
+    when ``fresh``, and on every load under ``dagster dev``.
     """
     transforms = settings.project_dir / "transforms"
     project = DbtProject(project_dir=transforms, profiles_dir=transforms)
-    project.prepare_if_dev()
-    if fresh or not project.manifest_path.exists():
-        project.preparer.prepare(project)
+    if fresh or os.environ.get("DAGSTER_IS_DEV_CLI") or not project.manifest_path.exists():
+        dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    """dbt of this environment (beside this Python, on PATH or not) in the project."""
+    return DbtCliResource(
+        project_dir=str(project.project_dir),
+        profiles_dir=str(project.profiles_dir),
+        dbt_executable=str(Path(sys.executable).parent / "dbt"),
+    )
 
 
 def build_definitions(settings: SyncSettings) -> dg.Definitions:
@@ -121,11 +130,7 @@ def build_definitions(settings: SyncSettings) -> dg.Definitions:
         ],
         resources={
             "meltano": meltano_resource(settings),
-            "dbt": DbtCliResource(
-                project_dir=str(project.project_dir),
-                profiles_dir=str(project.profiles_dir),
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
-            ),
+            "dbt": dbt_resource(project),
         },
     )
 
