@@ -229,7 +229,9 @@ def test_good_tenants_load_under_their_own_ids_and_the_bad_one_fails_alone(wareh
         assert [r["st_id"] for r in st] == sorted(c["id"] for c in dataset.records("customers"))
     bad = first[BAD]
     assert not bad.success
-    assert f"tenant {BAD} (Tenant {BAD})" in bad.error
+    assert bad.error.startswith(
+        f"tenant {BAD} (Tenant {BAD}): ServiceTitan rejected the OAuth credentials"
+    ), bad.error
     assert "client_id" in bad.error and "client_secret" in bad.error
     assert f"T{BAD}_CLIENT_SECRET" in bad.error and "wrong-secret" not in bad.error
     assert bad.retries == 1

@@ -45,8 +45,10 @@ API_HOSTS = {
 PLUGIN_DIRS = ("extractors", "loaders", "utilities", "mappers", "transformers", "orchestrators")
 #: Lines kept to explain a failure.
 TAIL_LINES = 60
-#: The one-line messages of the preflight check and the tap that name a setting.
-PROBLEM = re.compile(r"(servicetitan-preflight: error: .*|[^|]*check the setting.*)")
+#: A line of Meltano's log: time, [level], plugin, the plugin's own line.
+MELTANO_LINE = re.compile(r"^\S+\s+\[\s*\w+\s*\]\s+\S+\s+(?P<message>.*)$")
+#: The one-line failures of the preflight check and the tap ("<program>: error: ...").
+PLUGIN_ERROR = re.compile(r"^[\w.-]+: error: ")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -178,8 +180,17 @@ class MeltanoResource(dg.ConfigurableResource):
 
 
 def failure_message(tenant: Tenant, returncode: int, tail: t.Iterable[str]) -> str:
-    """One line: the tenant, the problem the pipeline named (else the exit status)."""
-    problems = [match.group(1).strip() for line in tail if (match := PROBLEM.search(line))]
-    cause = problems[-1] if problems else f"meltano run exited with status {returncode}"
+    """One line: the tenant, the problems the pipeline named (else the exit status)."""
+    problems = dict.fromkeys(problem for line in tail if (problem := named_problem(line)))
+    cause = " | ".join(problems) or f"meltano run exited with status {returncode}"
     secrets = ", ".join(f"{setting} from {name}" for setting, name in tenant.secrets.items())
     return f"tenant {tenant.id} ({tenant.name}): {cause} [tenants.yml: {secrets}]"
+
+
+def named_problem(line: str) -> str | None:
+    """The failure a line of Meltano's output reports in one line (the tap's, the check's)."""
+    match = MELTANO_LINE.match(line)
+    message = match["message"] if match else line
+    if not PLUGIN_ERROR.match(message) and "check the setting" not in message:
+        return None
+    return PLUGIN_ERROR.sub("", message).strip()
