@@ -44,6 +44,7 @@ bench: plugins
 	$(BIN)/python bench/bench_transforms.py
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_preflight.py
+	$(BIN)/python bench/bench_children.py
 	$(BIN)/python bench/bench_tenants.py
 
 clean:

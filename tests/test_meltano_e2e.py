@@ -12,13 +12,13 @@ import pytest
 
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.protocol import decode_continue
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import CORE_STREAMS
 from tests.support.meltano_project import MeltanoProject
 from tests.support.oracle import expected_customers, timestamp
 
 pytestmark = pytest.mark.e2e
 
-STREAMS = [stream.name for stream in ALL_STREAMS]
+STREAMS = [stream.name for stream in CORE_STREAMS]
 ST_TABLES = {
     "st_customers": "customers",
     "st_locations": "locations",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +29,10 @@ PYTHON_FOLDERS = (
     "preflight",
 )
 
-#: JSON schema type of a tap setting -> Meltano setting kind.
-MELTANO_KIND = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
+#: JSON schema type of a tap setting -> Meltano setting kind. Numbers are declared
+#: `integer` to Meltano: 4.4.1 reads a `decimal` setting from the environment as a
+#: Decimal and then fails to write it into the tap's JSON config.
+MELTANO_KIND = {"string": "string", "integer": "integer", "number": "integer", "boolean": "boolean"}
 
 
 def meltano_manifest() -> dict:
@@ -68,6 +71,23 @@ def test_meltano_yml_declares_every_tap_setting_as_the_tap_does() -> None:
         assert setting.get("value") == schema.get("default"), name
         assert bool(setting.get("sensitive")) == bool(schema.get("secret")), name
     assert set(extractor()["settings_group_validation"][0]) == set(about.get("required", []))
+
+
+def test_numeric_settings_from_the_environment_reach_the_tap() -> None:
+    """TAP_SERVICETITAN_* numbers set in the environment, as the README shows, pass through Meltano."""
+    env = {
+        **os.environ,
+        "TAP_SERVICETITAN_REQUESTS_PER_SECOND": "20",
+        "TAP_SERVICETITAN_REQUEST_TIMEOUT": "30",
+    }
+    meltano = Path(sys.executable).parent / "meltano"
+    dump = subprocess.run(
+        [str(meltano), "invoke", "--dump=config", "tap-servicetitan"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert dump.returncode == 0, dump.stderr[-2000:]
+    config = json.loads(dump.stdout)
+    assert (config["requests_per_second"], config["request_timeout"]) == (20, 30)
 
 
 def test_sandbox_environment_uses_the_sandbox_credentials() -> None:

@@ -19,12 +19,12 @@ from psycopg import sql
 from servicetitan_preflight.api import Probe, judge, plan_probes, probe_endpoints, scopes_needed
 from servicetitan_sandbox import SandboxServer, credentials
 from servicetitan_sandbox.routes import ALL_SCOPES
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import CORE_STREAMS
 from tests.support.database import admin_connection, password_server
 from tests.support.meltano_project import MeltanoProject
 
 SECRETS = (credentials.CLIENT_ID, credentials.CLIENT_SECRET, credentials.APP_KEY)
-MODULES = {stream.module for stream in ALL_STREAMS}
+MODULES = {stream.module for stream in CORE_STREAMS}
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_deselected_streams_need_no_scope(database, tmp_path) -> None:
     scopes = set(ALL_SCOPES) - {"tn.acc.invoices:r"}
     with SandboxServer(customers=50, seed=3, scopes=scopes) as sandbox:
         project = MeltanoProject(sandbox, database, tmp_path)
-        selected = [f"{s.name}.*" for s in ALL_STREAMS if s.name != "invoices"]
+        selected = [f"{s.name}.*" for s in CORE_STREAMS if s.name != "invoices"]
         run = project.preflight(TAP_SERVICETITAN__SELECT=str(selected).replace("'", '"'))
         assert run.returncode == 0, run.stderr
         assert "6 of 6" in run.stdout
@@ -268,7 +268,7 @@ def test_the_sandbox_serves_the_probe_of_every_scope_the_tap_needs(fresh_sandbox
     """A probe is a real list endpoint: one record, the right scope, no export feed."""
     token = fresh_sandbox.issue_token()
     headers = {"Authorization": f"Bearer {token}", "ST-App-Key": fresh_sandbox.app_key}
-    scopes = {stream.scope for stream in ALL_STREAMS}
+    scopes = {stream.scope for stream in CORE_STREAMS}
     # a scope without a cheap list endpoint (export-only) is checked against the token only
     templates = {scope: probe_endpoints()[scope] for scope in scopes if scope in probe_endpoints()}
     assert templates
@@ -284,7 +284,7 @@ NEEDED = {"tn.crm.customers:r": ["customers"], "tn.crm.locations:r": ["locations
 
 
 def test_one_probe_per_module_for_a_scope_the_token_grants() -> None:
-    needed = scopes_needed(s.name for s in ALL_STREAMS)
+    needed = scopes_needed(s.name for s in CORE_STREAMS)
     probes = plan_probes(needed, granted=None)
     assert sorted(p.module for p in probes) == sorted(MODULES)
     denied = frozenset(ALL_SCOPES) - {"tn.crm.customers:r"}

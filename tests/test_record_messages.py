@@ -11,10 +11,10 @@ from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import CORE_STREAMS
 from tap_servicetitan.tap import TapServiceTitan
 
-STREAMS = [stream.name for stream in ALL_STREAMS]
+STREAMS = [stream.name for stream in CORE_STREAMS]
 SAMPLE = 200
 
 
@@ -96,6 +96,24 @@ def test_properties_unknown_to_the_schema_are_dropped_with_one_warning(sandbox, 
     assert "customers" in warnings[0].getMessage()
 
 
+def test_schema_drift_is_logged_once_per_field_naming_the_regenerate_command(
+    sandbox, caplog
+) -> None:
+    stream = tap_with(sandbox).streams["invoices"]
+    records = api_records(sandbox, "invoices")[:4]
+    records[0]["driftOne"] = 1
+    records[1]["driftOne"] = 2
+    records[2]["driftTwo"] = "x"
+    records[3]["driftOne"] = 3
+    with caplog.at_level(logging.WARNING):
+        for record in records:
+            list(stream._generate_record_messages(record))
+    drift = [r.getMessage() for r in caplog.records if "drift" in r.getMessage()]
+    assert len(drift) == 2
+    assert ["driftOne" in m for m in drift] == [True, False]
+    assert all("invoices" in m and "servicetitan-generate-schemas" in m for m in drift)
+
+
 @pytest.mark.parametrize("name", STREAMS)
 def test_every_record_and_schema_carries_the_tenant(sandbox, name) -> None:
     stream = tap_with(sandbox, {name: [("properties", "tenant_id")]}).streams[name]
@@ -105,3 +123,16 @@ def test_every_record_and_schema_carries_the_tenant(sandbox, name) -> None:
     assert len(messages) == len(records)
     # deselecting it changes nothing: like the key, it is always selected
     assert {m["tenant_id"] for m in messages} == {sandbox.tenant_id}
+
+
+def test_every_discovered_stream_declares_the_tenant_always_selected(sandbox) -> None:
+    """Declarative and child streams too: the tenant is the base stream's, not per stream."""
+    catalog = TapServiceTitan(config=sandbox.tap_config()).catalog_dict
+    assert len(catalog["streams"]) > len(STREAMS)
+    for entry in catalog["streams"]:
+        assert entry["schema"]["properties"]["tenant_id"] == {
+            "type": ["integer"],
+            "description": "The ServiceTitan tenant the record was read from (added by the tap).",
+        }, entry["tap_stream_id"]
+        (tenant,) = [m for m in entry["metadata"] if m["breadcrumb"] == ["properties", "tenant_id"]]
+        assert tenant["metadata"]["inclusion"] == "automatic", entry["tap_stream_id"]

@@ -15,12 +15,19 @@ from urllib.parse import urlparse
 
 import pytest
 
-from servicetitan_devtools.tap_runner import TAP, TapRun, run_tap
+from servicetitan_devtools.tap_runner import TAP, TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox.protocol import decode_continue
 from tap_servicetitan.batch_files import BatchRun, BatchSettings, remove_earlier_runs
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import CORE_STREAMS
 
-STREAMS = [stream.name for stream in ALL_STREAMS]
+STREAMS = [stream.name for stream in CORE_STREAMS]
+
+
+def run_core(config: dict) -> TapRun:
+    """The tap over the nine core streams (what the batch tests are about)."""
+    return run_tap(config, catalog=catalog_selecting(config, STREAMS))
+
+
 SDC_TIMES = ("_sdc_extracted_at", "_sdc_batched_at")
 
 
@@ -55,7 +62,7 @@ def batch_run(sandbox, tmp_path_factory) -> tuple[TapRun, dt.datetime]:
     sandbox.faults.reset()
     root = tmp_path_factory.mktemp("batches")
     started = dt.datetime.now(dt.timezone.utc)
-    run = run_tap(sandbox.tap_config(batch_config=batch_config(root)))
+    run = run_core(sandbox.tap_config(batch_config=batch_config(root)))
     assert run.returncode == 0, run.stderr
     return run, started
 
@@ -83,7 +90,7 @@ def test_every_state_covers_only_records_already_announced(sandbox, batch_run) -
 
 def test_batch_files_hold_the_records_of_a_record_run_plus_load_times(sandbox, batch_run) -> None:
     run, started = batch_run
-    plain = run_tap(sandbox.tap_config())
+    plain = run_core(sandbox.tap_config())
     assert plain.returncode == 0, plain.stderr
     assert plain.batches == []
     finished = dt.datetime.now(dt.timezone.utc)
@@ -118,7 +125,7 @@ def test_a_tap_failing_mid_file_leaves_no_state_past_its_announced_files(
 
     breaker = threading.Thread(target=break_the_api)
     breaker.start()
-    run = run_tap(sandbox.tap_config(batch_config=batch_config(tmp_path), max_retries=1))
+    run = run_core(sandbox.tap_config(batch_config=batch_config(tmp_path), max_retries=1))
     breaker.join()
     assert run.returncode != 0
     assert "giving up after retries" in run.stderr and "Traceback" not in run.stderr
@@ -138,10 +145,16 @@ def test_sigterm_mid_file_writes_no_state_past_its_announced_files(fresh_sandbox
     """singer-sdk answers SIGTERM by writing the whole current state: held back too."""
     fresh_sandbox.faults.configure(latency=0.05)
     config = tmp_path / "config.json"
-    config.write_text(json.dumps(fresh_sandbox.tap_config(batch_config=batch_config(tmp_path))))
+    settings = fresh_sandbox.tap_config(batch_config=batch_config(tmp_path))
+    config.write_text(json.dumps(settings))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting(settings, STREAMS)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_SERVICETITAN_")}
     proc = subprocess.Popen(
-        [TAP, "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        [TAP, "--config", str(config), "--catalog", str(catalog)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     messages = []
     for line in proc.stdout:
@@ -163,7 +176,7 @@ def test_sigterm_mid_file_writes_no_state_past_its_announced_files(fresh_sandbox
 
 
 def test_empty_batch_config_means_record_messages(fresh_sandbox) -> None:
-    run = run_tap(fresh_sandbox.tap_config(batch_config={}))
+    run = run_core(fresh_sandbox.tap_config(batch_config={}))
     assert run.returncode == 0, run.stderr
     assert run.batches == []
     assert run.ids("customers") == fresh_sandbox.dataset.ids("customers")
@@ -186,7 +199,7 @@ def test_unusable_batch_config_fails_in_one_line_naming_it(
     fresh_sandbox, tmp_path, change, setting
 ) -> None:
     config = batch_config(tmp_path) | change
-    run = run_tap(fresh_sandbox.tap_config(batch_config=config))
+    run = run_core(fresh_sandbox.tap_config(batch_config=config))
     assert run.returncode != 0
     assert setting in run.stderr
     assert "Traceback" not in run.stderr

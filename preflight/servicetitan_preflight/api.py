@@ -35,7 +35,7 @@ from tap_servicetitan.auth import ServiceTitanAuthenticator, TokenEndpointUnavai
 from tap_servicetitan.config import CONFIG_SCHEMA, validate_settings
 from tap_servicetitan.errors import AuthenticationError, ConfigurationError
 from tap_servicetitan.responses import error_title, retry_after_seconds
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import TAP_STREAMS
 
 if t.TYPE_CHECKING:
     from servicetitan_preflight.pipeline import Pipeline
@@ -68,7 +68,7 @@ def scopes_needed(selected: t.Iterable[str]) -> dict[str, list[str]]:
     """Scope -> the selected streams that need it."""
     wanted = set(selected)
     needed: dict[str, list[str]] = defaultdict(list)
-    for stream in ALL_STREAMS:
+    for stream in TAP_STREAMS:
         if stream.name in wanted and stream.scope:
             needed[stream.scope].append(stream.name)
     return dict(needed)

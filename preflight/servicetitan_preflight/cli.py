@@ -19,7 +19,7 @@ from servicetitan_preflight import api, database, local
 from servicetitan_preflight.errors import PreflightError
 from servicetitan_preflight.pipeline import Pipeline, resolve
 from servicetitan_preflight.report import Outcome, table
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import TAP_STREAMS
 
 PROG = "servicetitan-preflight"
 EXIT_FAILED = 1
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
             extractor=args.extractor,
             loader=args.loader,
             st_schema_from=args.st_schema_from,
-            streams=[stream.name for stream in ALL_STREAMS],
+            streams=[stream.name for stream in TAP_STREAMS],
         )
         outcomes = run_checks(pipeline)
     except PreflightError as exc:

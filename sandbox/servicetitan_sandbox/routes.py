@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .children import CHILD_SCOPES
+
 if TYPE_CHECKING:
     from .faults import Response
     from .protocol import Request
@@ -36,4 +38,21 @@ EXPORTS = {
     "technicians": ("settings", "export/technicians", "tn.stt.technicians:r"),
 }
 
-ALL_SCOPES = frozenset(v[2] for v in EXPORTS.values())
+ALL_SCOPES = frozenset(v[2] for v in EXPORTS.values()) | CHILD_SCOPES
+
+#: Endpoints the hand-written dataset serves (``module/resource``): the export
+#: feeds above and the list endpoints of the same streams.
+CORE_ENDPOINTS = frozenset(
+    [f"{module}/{resource}" for module, resource, _ in EXPORTS.values()]
+    + [
+        "crm/customers",
+        "crm/locations",
+        "crm/customers/contacts",
+        "crm/locations/contacts",
+        "jpm/jobs",
+        "jpm/appointments",
+        "accounting/invoices",
+        "sales/estimates",
+        "settings/technicians",
+    ]
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import email.utils
 import math
 import re
 import secrets
@@ -23,8 +24,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 
 from . import credentials
+from .children import KINDS, ChildKind, Children
 from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
 from .faults import Faults, Response, error_response, with_faults
+from .generic_records import GenericTenant
+from .generic_routes import handler as generic_handler
 from .protocol import (
     API_PATH,
     DATE_LIKE,
@@ -34,7 +38,7 @@ from .protocol import (
     encode_continue,
     json_response,
 )
-from .routes import ALL_SCOPES, EXPORTS, Route
+from .routes import CORE_ENDPOINTS, EXPORTS, Route
 
 
 class SandboxServer:
@@ -63,6 +67,9 @@ class SandboxServer:
         self.export_page_size = int(export_page_size)
         self.scopes = None if scopes is None else set(scopes)
         self.dataset = Dataset(customers=customers, seed=seed, tenant_id=self.tenant_id)
+        #: every other collection of the API reference, generated to agree with the dataset
+        self.generic = GenericTenant(self.dataset, skip=set(CORE_ENDPOINTS))
+        self.children = Children(self.dataset, self.generic)
         self.faults = Faults()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=log_size)
         self._tokens: dict[str, float] = {}
@@ -155,7 +162,10 @@ class SandboxServer:
             self.request_log.clear()
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
-        return self.dataset.mutate(fraction=fraction, seed=seed)
+        """A day of changes: children, the dataset's streams, then every generated collection."""
+        changes = self.children.mutate(fraction=fraction, seed=seed)
+        summary = self.dataset.mutate(fraction=fraction, seed=seed) | changes
+        return summary | self.generic.mutate(fraction=fraction, seed=seed)
 
     def issue_token(self, lifetime: float | None = None) -> str:
         """A valid access token without an HTTP round trip (for tests)."""
@@ -170,6 +180,12 @@ class SandboxServer:
         with self._lock:
             self._tokens.clear()
 
+    @property
+    def all_scopes(self) -> set[str]:
+        """Every scope some route needs: what a token names when no scopes were set."""
+        routes = [*self._routes.values(), *self._pattern_routes]
+        return {route.scope for route in routes}
+
     # ------------------------------------------------------------------ routing
 
     def _add(
@@ -177,8 +193,9 @@ class SandboxServer:
     ) -> None:
         r = Route(module, pattern, scope, handler, key=f"{module}/{pattern}")
         r.wrapped = with_faults(self.faults, self._authorized(r))
-        if "{id}" in pattern:
-            r.regex = re.compile("^" + re.escape(pattern).replace(r"\{id\}", r"(\d+)") + "$")
+        if "{id}" in pattern or "{key}" in pattern:
+            escaped = re.escape(pattern).replace(r"\{id\}", r"(\d+)")
+            r.regex = re.compile("^" + escaped.replace(r"\{key\}", r"([^/]+)") + "$")
             self._pattern_routes.append(r)
         else:
             self._routes[(module, pattern)] = r
@@ -220,6 +237,12 @@ class SandboxServer:
             ls,
             self._per_parent_handler("location_contacts", "locationId"),
         )
+        for kind in KINDS:
+            self._add(kind.module, kind.pattern, kind.scope, self._child_handler(kind))
+        for name, collection in self.generic.collections.items():
+            module, resource = name.split("/", 1)
+            scope = collection.endpoint["scopes"][0]
+            self._add(module, resource, scope, generic_handler(self, collection))
 
     def _match(self, module: str, resource: str) -> tuple[Route | None, tuple]:
         r = self._routes.get((module, resource))
@@ -453,6 +476,19 @@ class SandboxServer:
 
         return per_parent
 
+    def _child_handler(self, kind: ChildKind) -> Callable[[Request], Response]:
+        def per_parent(req: Request) -> Response:
+            paging = self._paging(req)
+            if isinstance(paging, Response):
+                return paging
+            parent_id = self.children.parent_id(kind, req.params[0])
+            records = self.children.answer(kind, parent_id, req.query)
+            if isinstance(records, str):
+                return bad_request(records)
+            return self._page_out(records, *paging)
+
+        return per_parent
+
     def _token(self, req: Request) -> Response:
         with self._lock:
             self._counts["token"] += 1
@@ -480,7 +516,9 @@ class SandboxServer:
                 "access_token": tok,
                 "token_type": "Bearer",
                 "expires_in": math.ceil(life),
-                "scope": " ".join(sorted(self.scopes if self.scopes is not None else ALL_SCOPES)),
+                "scope": " ".join(
+                    sorted(self.scopes if self.scopes is not None else self.all_scopes)
+                ),
             }
         )
 
@@ -580,6 +618,10 @@ def _make_handler(srv: SandboxServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:
             pass
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """``Date``: the tenant's simulated clock, as ``modifiedOn`` values are."""
+            return email.utils.formatdate(srv.dataset.now_ms / 1000, usegmt=True)
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -50,7 +50,8 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
         self._timeout = timeout
         self._max_tries = max_tries
         self._refreshed_after_401 = False
-        self._lock = threading.Lock()
+        # Reentrant: authenticate_request holds it while update_access_token runs.
+        self._lock = threading.RLock()
         #: The scopes the last token names (OAuth ``scope``), or None when it names none.
         self.granted_scopes: frozenset[str] | None = None
 
@@ -73,18 +74,45 @@ class ServiceTitanAuthenticator(OAuthAuthenticator):
         age = (dt.datetime.now(dt.timezone.utc) - self.last_refreshed).total_seconds()
         return age < self.expires_in - margin
 
+    @override
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Set the headers on ``request`` with a valid token; safe from many threads.
+
+        The token is read under the lock and written into the request only
+        (singer-sdk writes it into the shared ``auth_headers`` first, which
+        concurrent child-stream requests would race on).
+        """
+        with self._lock:
+            if not self.is_token_valid():
+                self.update_access_token()
+            token = self.access_token
+        request.headers.update(self.auth_headers)
+        request.headers["Authorization"] = f"Bearer {token}"
+        return request
+
     def request_succeeded(self) -> None:
         """An API request was accepted: the next 401 is worth a refresh again."""
         self._refreshed_after_401 = False
 
-    def refresh_after_unauthorized(self, endpoint: str, title: str) -> None:
+    def refresh_after_unauthorized(
+        self, endpoint: str, title: str, sent_authorization: str | None = None
+    ) -> None:
         """Drop the token after a 401 so the retry fetches a new one.
+
+        ``sent_authorization`` is the refused request's ``Authorization``
+        header: when another request has replaced that token meanwhile (many
+        child requests in flight meet the same expiry), the retry just uses
+        the newer one.
 
         Raises:
             AuthenticationError: a token fetched after the previous 401 was
                 refused too, which means the app key is wrong.
         """
         with self._lock:
+            if sent_authorization is not None and sent_authorization != (
+                f"Bearer {self.access_token}"
+            ):
+                return
             if self._refreshed_after_401:
                 msg = (
                     f"ServiceTitan refused a fresh token for {endpoint} (401: {title}); "

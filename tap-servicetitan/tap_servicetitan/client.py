@@ -25,6 +25,7 @@ from typing_extensions import override
 
 from tap_servicetitan.checkpoint import write_checkpoint
 from tap_servicetitan.errors import AccessDeniedError
+from tap_servicetitan.fanout import ParentGroups
 from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body
 from tap_servicetitan.record_messages import RecordShaper
 from tap_servicetitan.responses import error_title, retry_after_seconds
@@ -63,8 +64,8 @@ class ServiceTitanStream(RESTStream):
     module: t.ClassVar[str]
     #: OAuth scope the endpoint needs (named in 403 messages).
     scope: t.ClassVar[str] = ""
-    #: Fields the API sends as decimal strings, emitted as exact numbers.
-    decimal_string_fields: t.ClassVar[tuple[str, ...]] = ()
+    #: The endpoint takes ``active`` (``True`` by default): the stream asks for ``Any``.
+    filters_active: t.ClassVar[bool] = False
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     #: ``schemas/<stream name>.json``, generated from the API reference, plus
@@ -123,7 +124,9 @@ class ServiceTitanStream(RESTStream):
             return
         if status == HTTPStatus.UNAUTHORIZED:
             # Refresh the token once; a fresh token still refused means a bad app key.
-            self.authenticator.refresh_after_unauthorized(self.endpoint, error_title(response))
+            self.authenticator.refresh_after_unauthorized(
+                self.endpoint, error_title(response), response.request.headers.get("Authorization")
+            )
             raise RetriableAPIError(self.response_error_message(response), response)
         if status == HTTPStatus.FORBIDDEN:
             msg = (
@@ -133,6 +136,7 @@ class ServiceTitanStream(RESTStream):
             )
             raise AccessDeniedError(msg)
         if status == HTTPStatus.TOO_MANY_REQUESTS:
+            self.api.session.limiter.hold(retry_after_seconds(response) or BACKOFF_BASE_SECONDS)
             raise RateLimitedError(self.response_error_message(response), response)
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(self.response_error_message(response), response)
@@ -201,9 +205,19 @@ class ServiceTitanStream(RESTStream):
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> Iterable[Context | None]:
-        """Contexts only for child streams: without any, nothing (no per-record copy)."""
+        """One context per group of parents for the selected child streams (fanout.py)."""
         if self.child_streams:
-            yield from super().generate_child_contexts(record, context)
+            yield from self.child_groups.add(record)
+
+    @cached_property
+    def child_groups(self) -> ParentGroups:
+        return ParentGroups(self)
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict]:
+        yield from super().get_records(context)
+        if self.child_streams:
+            self.child_groups.finish()
 
     @cached_property
     def _record_shaper(self) -> RecordShaper:
@@ -218,13 +232,37 @@ class ServiceTitanStream(RESTStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from page_body(response).get("data") or ()
 
+    @cached_property
+    def number_fields(self) -> tuple[str, ...]:
+        """Top-level properties the schema declares as numbers.
+
+        The API sends some money as decimal strings (invoice totals, payment
+        amounts ...); the generated schemas declare those fields as numbers,
+        and :meth:`post_process` turns such a string into an exact number.
+        """
+        properties = self.schema.get("properties", {})
+        return tuple(
+            name
+            for name, spec in properties.items()
+            if "number" in _json_types(spec) and "integer" not in _json_types(spec)
+        )
+
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        for field in self.decimal_string_fields:
+        for field in self.number_fields:
             value = row.get(field)
             if isinstance(value, str):
                 row[field] = _exact_decimal(value)
         return row
+
+    def active_param(self) -> dict[str, str]:
+        """``active=Any`` for endpoints that hide inactive records by default."""
+        return {"active": "Any"} if self.filters_active else {}
+
+
+def _json_types(spec: dict) -> tuple[str, ...]:
+    kind = spec.get("type", ())
+    return (kind,) if isinstance(kind, str) else tuple(kind)
 
 
 def _exact_decimal(value: str) -> decimal.Decimal | str | None:
@@ -271,26 +309,44 @@ class ExportStream(ServiceTitanStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
-        return {"from": next_page_token} if next_page_token else {}
+        params = self.active_param()
+        if next_page_token:
+            params["from"] = next_page_token
+        return params
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         body = page_body(response)
         yield from body.get("data") or ()
-        # Reached only once every record of the page has been written.
+        # Reached only once every record of the page has been written; the
+        # children of the page's parents are emitted before its checkpoint.
+        if self.child_streams:
+            self.child_groups.flush()
         self._checkpoint(body.get("continueFrom"))
 
     def _checkpoint(self, resume_point: str | None) -> None:
-        if not resume_point:
+        # An unselected parent read for its children keeps its resume point:
+        # selecting it later must still export every record.
+        if not resume_point or not self.selected:
             return
         self.stream_state[self.RESUME_KEY] = resume_point
         write_checkpoint(self)
 
 
 class ListStream(ServiceTitanStream):
-    """A list endpoint (``page`` / ``pageSize`` / ``hasMore``)."""
+    """A list endpoint (``page`` / ``pageSize`` / ``hasMore``).
+
+    With ``modifiedOn`` as its replication key the stream is incremental: each
+    run asks for ``modifiedOnOrAfter`` the bookmark, an inclusive bound, so
+    records sharing the bookmark's timestamp are read again rather than
+    skipped (the target upserts them away by key). Pages come in id order, not
+    change order, so the bookmark (the newest ``modifiedOn`` seen) is saved
+    when the stream ends. Without a replication key the stream reads the whole
+    endpoint each run: small reference tables, one request each.
+    """
 
     page_size: t.ClassVar[int] = 5000  # the API's maximum
+    is_sorted = False
 
     @override
     def get_new_paginator(self) -> ListPaginator:
@@ -298,4 +354,10 @@ class ListStream(ServiceTitanStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
-        return {"page": next_page_token or 1, "pageSize": self.page_size}
+        params = {"page": next_page_token or 1, "pageSize": self.page_size}
+        params.update(self.active_param())
+        if self.replication_key:
+            since = self.get_starting_timestamp(context)
+            if since is not None:
+                params["modifiedOnOrAfter"] = since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        return params

@@ -17,6 +17,8 @@ PRODUCTION_AUTH_URL = "https://auth.servicetitan.io/connect/token"
 DEFAULT_REQUESTS_PER_SECOND = 50.0  # ServiceTitan allows 60 per app and tenant
 DEFAULT_REQUEST_TIMEOUT = 60.0  # ServiceTitan gives up on its side at 100 s
 DEFAULT_MAX_RETRIES = 6
+DEFAULT_CHILD_CONCURRENCY = 8  # requests in flight per child stream: 60/s at up to ~130 ms each
+DEFAULT_CHILD_SWEEP_DAYS = 7.0
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -81,6 +83,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=DEFAULT_MAX_RETRIES,
         description="Retries of a request after 429, 5xx, timeouts or dropped connections before the run fails.",
     ),
+    th.Property(
+        "child_concurrency",
+        th.IntegerType,
+        default=DEFAULT_CHILD_CONCURRENCY,
+        description="Child streams: requests in flight at once (one per parent), all within requests_per_second.",
+    ),
+    th.Property(
+        "child_sweep_days",
+        th.NumberType,
+        default=DEFAULT_CHILD_SWEEP_DAYS,
+        description="Child streams: visit every parent (not only changed ones) when the last such sweep is this many days old; 0 = every run.",
+    ),
 ).to_dict()
 
 
@@ -126,6 +140,20 @@ def _check_positive(config: t.Mapping[str, t.Any], name: str) -> None:
         raise ConfigurationError(msg)
 
 
+def _check_child_settings(config: t.Mapping[str, t.Any]) -> None:
+    workers = config.get("child_concurrency")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        msg = f"setting 'child_concurrency' must be a whole number >= 1, got {workers!r}"
+        raise ConfigurationError(msg)
+    days = config.get("child_sweep_days")
+    is_number = isinstance(days, numbers.Number) and not isinstance(days, bool)
+    if days is not None and not (is_number and days >= 0):
+        msg = f"setting 'child_sweep_days' must be a number of days >= 0, got {days!r}"
+        raise ConfigurationError(msg)
+
+
 CONFIG_DEFAULTS = {"api_url": PRODUCTION_API_URL, "auth_url": PRODUCTION_AUTH_URL}
 
 
@@ -141,6 +169,7 @@ def validate_settings(config: t.Mapping[str, t.Any]) -> None:
     _check_start_date(config)
     _check_positive(config, "requests_per_second")
     _check_positive(config, "request_timeout")
+    _check_child_settings(config)
     retries = config.get("max_retries")
     if retries is not None and (not isinstance(retries, int) or retries < 0):
         msg = f"setting 'max_retries' must be a whole number >= 0, got {retries!r}"

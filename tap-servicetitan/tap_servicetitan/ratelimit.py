@@ -49,6 +49,15 @@ class RateLimiter:
             self._sleep(wait)
         return wait
 
+    def hold(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (the API answered 429 with ``Retry-After``).
+
+        Every thread waits, not only the one that was told: concurrent child
+        requests would otherwise keep meeting 429s.
+        """
+        with self._lock:
+            self._next_slot = max(self._next_slot, self._clock() + seconds)
+
 
 class RateLimitedSession(requests.Session):
     """A ``requests`` session that takes a rate-limiter slot before each send."""

@@ -11,8 +11,9 @@ selected.
 :class:`RecordShaper` does the same work once per stream instead of once per
 record: it computes which top-level properties a record may keep (in the
 schema and selected) and drops any other with one set operation per record,
-warning once per stream about properties the schema does not know (as
-singer-sdk does). Only when the catalog deselects a nested property does it
+warning once per stream and field about properties the schema does not know
+(schema drift), naming the command that regenerates the schemas. Only when
+the catalog deselects a nested property does it
 hand the record to singer-sdk's own step. Before either, it stamps the record
 with the tenant it was read from (``tenant_id``, tenant.py). Type conformance stays off
 (``TYPE_CONFORMANCE_LEVEL = NONE``): JSON values need none.
@@ -52,7 +53,7 @@ class RecordShaper:
         self.known = frozenset(stream.effective_schema.get("properties", {}))
         self.kept = self.known - {crumb[1] for crumb in deselected if len(crumb) == TOP_LEVEL}
         self.tenant_id = tenant_of(stream.config)
-        self._warned = False
+        self._warned: set[str] = set()
 
     def messages(
         self,
@@ -88,12 +89,13 @@ class RecordShaper:
         others = [name for name in record if name not in self.kept]
         for name in others:
             del record[name]
-        unknown = sorted(set(others) - self.known)
-        if unknown and not self._warned:
-            self._warned = True
+        unknown = set(others) - self.known - self._warned
+        for name in sorted(unknown):
+            self._warned.add(name)
             self.stream.logger.warning(
-                "Properties %s were present in the '%s' stream but not found in "
-                "catalog schema. Ignoring.",
-                unknown,
+                "Schema drift: ServiceTitan sent the field '%s' in the '%s' stream, which its "
+                "schema does not declare; it is not loaded. Run servicetitan-generate-schemas "
+                "after updating the API reference to add it.",
+                name,
                 self.stream.name,
             )

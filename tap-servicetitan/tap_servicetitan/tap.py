@@ -11,7 +11,7 @@ from typing_extensions import override
 from tap_servicetitan.api import ServiceTitanApi
 from tap_servicetitan.batch_files import BatchRun, BatchSettings
 from tap_servicetitan.config import CONFIG_SCHEMA, validate_settings
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import TAP_STREAMS
 from tap_servicetitan.writer import ServiceTitanWriter
 
 
@@ -27,7 +27,7 @@ class TapServiceTitan(Tap):
     @override
     def discover_streams(self) -> list:
         api = ServiceTitanApi(self.config)
-        return [stream_class(tap=self, api=api) for stream_class in ALL_STREAMS]
+        return [stream_class(tap=self, api=api) for stream_class in TAP_STREAMS]
 
     @override
     def sync_all(self) -> None:

@@ -29,7 +29,7 @@ import sys
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
-from singer_sdk.singerlib import RecordMessage, StateMessage
+from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 from typing_extensions import override
 
 if t.TYPE_CHECKING:
@@ -47,6 +47,8 @@ class ServiceTitanWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._batches: BatchOutput | None = None
+        #: The last SCHEMA line written per stream.
+        self._schemas: dict[str, bytes] = {}
 
     def start_batches(self, run: BatchRun) -> None:
         """From now on, records go to ``run``'s files."""
@@ -60,12 +62,26 @@ class ServiceTitanWriter(MsgSpecWriter):
 
     @override
     def write_message(self, message: Message) -> None:
+        if isinstance(message, SchemaMessage) and self._repeated(message):
+            return
         if self._batches is not None:
             self._batches.write(message, self.format_message)
         elif isinstance(message, RecordMessage):
             sys.stdout.buffer.write(self.format_message(message))
         else:
             self._emit(self.format_message(message))
+
+    def _repeated(self, message: SchemaMessage) -> bool:
+        """Whether this SCHEMA equals the last one of its stream.
+
+        singer-sdk writes a child stream's SCHEMA each time a parent hands it
+        a group of parents; repeating it would cut a BATCH file each time.
+        """
+        line = bytes(self.format_message(message))
+        if self._schemas.get(message.stream) == line:
+            return True
+        self._schemas[message.stream] = line
+        return False
 
     @staticmethod
     def _emit(line: bytes | bytearray) -> None:

@@ -1,9 +1,12 @@
-"""Generate the tap's JSON schemas from the API reference kept in this repository.
+"""Generate the tap's JSON schemas from the API reference.
 
-``reference/endpoints.json`` (beside this module) is ServiceTitan's endpoint
-reference, machine-readable: per endpoint its module, URL, kind, scopes, query
-parameters and every field of its records. This module turns the record of each
-stream's endpoint into ``tap-servicetitan/tap_servicetitan/schemas/<stream>.json``.
+The reference (``servicetitan_sandbox/endpoints.json``, read through
+:mod:`servicetitan_sandbox.reference`) is ServiceTitan's endpoint reference,
+machine-readable: per endpoint its module, URL, kind, scopes, query parameters
+and every field of its records. This module turns the record of every tap
+stream's endpoint into ``tap-servicetitan/tap_servicetitan/schemas/<stream>.json``,
+with the reference's types; money the API sends as decimal strings is declared
+a number (the tap converts it exactly).
 
 Usage: ``servicetitan-generate-schemas [--check]``
 """
@@ -14,29 +17,34 @@ import argparse
 import json
 import sys
 from functools import cache
-from importlib import resources
 from pathlib import Path
+
+from servicetitan_sandbox.reference import decimal_string_fields, endpoints
+from tap_servicetitan.children import LINE_NUMBER
+from tap_servicetitan.streams import TAP_STREAMS
+from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
 
-# stream name -> endpoint URL in the reference
-STREAMS = {
-    "customers": "/crm/v2/tenant/{tenant}/export/customers",
-    "customer_contacts": "/crm/v2/tenant/{tenant}/export/customers/contacts",
-    "locations": "/crm/v2/tenant/{tenant}/export/locations",
-    "location_contacts": "/crm/v2/tenant/{tenant}/export/locations/contacts",
-    "jobs": "/jpm/v2/tenant/{tenant}/export/jobs",
-    "appointments": "/jpm/v2/tenant/{tenant}/export/appointments",
-    "invoices": "/accounting/v2/tenant/{tenant}/export/invoices",
-    "estimates": "/sales/v2/tenant/{tenant}/export/estimates",
-    "technicians": "/settings/v2/tenant/{tenant}/export/technicians",
-}
 
-# Money the API sends as decimal strings; the tap emits them as exact JSON numbers.
-DECIMAL_STRINGS = {
-    "invoices": {"subTotal", "salesTax", "total", "balance", "discountTotal"},
-}
+@cache
+def stream_urls() -> dict[str, str]:
+    """Stream name -> the reference URL of its endpoint."""
+    return {
+        stream.name: f"/{stream.module}/v2/tenant/{{tenant}}/{stream.path}"
+        for stream in TAP_STREAMS
+    }
+
+
+#: Child streams: the endpoint's record plus the parent's id (and a line number).
+CHILD_ROWS_BY_NAME = {row.name: row for row in CHILD_ROWS}
+
+
+def reference() -> dict[str, dict]:
+    """The endpoint reference, keyed by URL."""
+    return endpoints()
+
 
 SCALARS = {
     "int64": {"type": "integer"},
@@ -46,13 +54,6 @@ SCALARS = {
     "double": {"type": "number"},
     "string(date-time)": {"type": "string", "format": "date-time"},
 }
-
-
-@cache
-def reference() -> dict[str, dict]:
-    """The endpoint reference, keyed by URL."""
-    text = resources.files(__package__).joinpath("reference/endpoints.json").read_text()
-    return {endpoint["url"]: endpoint for endpoint in json.loads(text)}
 
 
 def type_schema(typ: str, objects: dict) -> dict:
@@ -92,9 +93,23 @@ def object_schema(fields: dict, objects: dict, decimal_strings: frozenset = froz
 
 def stream_schema(stream: str) -> dict:
     """The generated schema of one stream."""
-    endpoint = reference()[STREAMS[stream]]
-    decimals = frozenset(DECIMAL_STRINGS.get(stream, ()))
-    return object_schema(endpoint["fields"], endpoint.get("objects") or {}, decimals)
+    url = stream_urls()[stream]
+    endpoint = reference()[url]
+    fields = dict(endpoint["fields"])
+    row = CHILD_ROWS_BY_NAME.get(stream)
+    if row is not None:
+        fields.update(child_fields(row))
+    return object_schema(fields, endpoint.get("objects") or {}, decimal_string_fields(url))
+
+
+def child_fields(row: ChildRow) -> dict[str, dict]:
+    """What a child stream adds to its endpoint's record: the parent's id, typed as the
+    parent's ``id``, and for records without an id their line number."""
+    parent_id = reference()[stream_urls()[row.parent]]["fields"]["id"]
+    added = {row.parent_key: {"type": parent_id["type"], "nullable": False, "required": True}}
+    if row.numbered:
+        added[LINE_NUMBER] = {"type": "int32", "nullable": False, "required": True}
+    return added
 
 
 def rendered(stream: str) -> str:
@@ -105,7 +120,7 @@ def stale_schemas() -> list[str]:
     """Streams whose committed schema differs from a fresh generation."""
     return [
         stream
-        for stream in STREAMS
+        for stream in stream_urls()
         if not (SCHEMAS_DIR / f"{stream}.json").is_file()
         or (SCHEMAS_DIR / f"{stream}.json").read_text() != rendered(stream)
     ]
@@ -123,10 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale schema: {stream} (run servicetitan-generate-schemas)")
         return 1 if stale else 0
     SCHEMAS_DIR.mkdir(parents=True, exist_ok=True)
-    for stream in STREAMS:
+    for stream, url in stream_urls().items():
         path = SCHEMAS_DIR / f"{stream}.json"
         path.write_text(rendered(stream))
-        print(f"{path.relative_to(ROOT)}: {len(reference()[STREAMS[stream]]['fields'])} fields")
+        print(f"{path.relative_to(ROOT)}: {len(reference()[url]['fields'])} fields")
     return 0
 
 

@@ -1,40 +1,38 @@
-"""CRM module: customers, locations and their contacts."""
+"""CRM module (``crm/v2/tenant/{tenant}/...``): its streams, one row each."""
 
 from __future__ import annotations
 
-from tap_servicetitan.client import ExportStream
+from tap_servicetitan.streams.declare import Module
 
+crm = Module("crm")
 
-class _CrmExport(ExportStream):
-    module = "crm"
-
-
-class CustomersStream(_CrmExport):
-    name = "customers"
-    path = "export/customers"
-    scope = "tn.crm.customers:r"
-
-
-class CustomerContactsStream(_CrmExport):
-    """Every customer contact, deleted ones included (``active: false``)."""
-
-    name = "customer_contacts"
-    path = "export/customers/contacts"
-    scope = "tn.crm.customers:r"
-
-
-class LocationsStream(_CrmExport):
-    name = "locations"
-    path = "export/locations"
-    scope = "tn.crm.locations:r"
-
-
-class LocationContactsStream(_CrmExport):
-    """Every location contact, deleted ones included (``active: false``)."""
-
-    name = "location_contacts"
-    path = "export/locations/contacts"
-    scope = "tn.crm.locations:r"
-
-
-STREAMS = (CustomersStream, CustomerContactsStream, LocationsStream, LocationContactsStream)
+STREAMS = (
+    crm.export("customers", "export/customers", scope="tn.crm.customers:r"),
+    crm.export("customer_contacts", "export/customers/contacts", scope="tn.crm.customers:r"),
+    crm.export("locations", "export/locations", scope="tn.crm.locations:r"),
+    crm.export("location_contacts", "export/locations/contacts", scope="tn.crm.locations:r"),
+    crm.export("bookings", "export/bookings", scope="tn.crm.bookings:r"),
+    crm.export("leads", "export/leads", scope="tn.crm.leads:r"),
+    crm.listing(
+        "booking_provider_tags",
+        "booking-provider-tags",
+        scope="tn.crm.bookingprovidertags:r",
+        incremental=True,
+    ),
+    crm.listing("contacts", "contacts", scope="tn.crm.contacts:r", incremental=True),
+    crm.listing(
+        "contact_methods", "contacts/contact-methods", scope="tn.crm.contacts:r", incremental=True
+    ),
+    crm.listing(
+        "customers_custom_fields",
+        "customers/custom-fields",
+        scope="tn.crm.customers:r",
+        incremental=True,
+    ),
+    crm.listing(
+        "locations_custom_fields",
+        "locations/custom-fields",
+        scope="tn.crm.locations:r",
+        incremental=True,
+    ),
+)

@@ -1,0 +1,168 @@
+"""The README's table of child streams, and of the per-parent endpoints left out, from the code.
+
+Each child stream's row comes from its row in ``tap_servicetitan/streams/children.py``:
+endpoint, parent, key, replication key, cost (one request per parent, and what
+a first run over 10,000 parents takes at the rate limit), OAuth scope. The
+per-parent endpoints of the API reference that are not child streams are listed
+with the reason (:data:`EXCLUDED`). ``tests/test_child_table.py`` fails when the
+README differs from ``servicetitan-child-table`` output or a per-parent endpoint
+is neither a child stream nor excluded.
+
+Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` puts it in README.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from servicetitan_sandbox.reference import endpoints, url_parts
+from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+BEGIN = "<!-- child-table:begin (servicetitan-child-table --write) -->"
+END = "<!-- child-table:end -->"
+
+#: Parents per figure of the cost column, and the request rates it is given at.
+PARENTS = 10_000
+RATES = (60, 50)
+
+SAME_AS = "the {} `{}` serves the same records under the same scope, one request per page"
+GRANDCHILD = "its parent is itself a child ({}), not a stream"
+
+#: Per-parent endpoints (``module/resource``) that are not child streams, and why.
+EXCLUDED = {
+    "accounting/credit-memos/{id}/items": SAME_AS.format("list", "credit-memos/credit-memo-items"),
+    "crm/booking-provider/{booking_provider}/bookings": (
+        "no endpoint lists booking providers; the export feed `export/bookings` serves the bookings"
+    ),
+    "crm/booking-provider/{booking_provider}/bookings/{id}/contacts": (
+        "two parent ids; `booking_contacts` reads the same contacts by booking"
+    ),
+    "crm/contacts/relationships/{relationshipId}": GRANDCHILD.format("a relationship of a contact")
+    + "; it lists contacts, which the `contacts` stream serves",
+    "crm/contacts/{contactId}/contact-methods": SAME_AS.format("list", "contacts/contact-methods"),
+    "crm/customers/{id}/contacts": SAME_AS.format("export feed", "export/customers/contacts")
+    + " (deleted contacts included)",
+    "crm/locations/{id}/contacts": SAME_AS.format("export feed", "export/locations/contacts")
+    + " (deleted contacts included)",
+    "jpm/work-breakdown-structure/projects/{projectId}/segments/{segmentId}/items": (
+        "two parent ids (a project's segment); `wbs_segment_items` reads segment items by segment"
+    ),
+    "jpm/work-breakdown-structure/projects/{projectId}/segments/{segmentId}/items/"
+    "{segmentItemId}/children": GRANDCHILD.format("a segment item"),
+    "jpm/work-breakdown-structure/segments/{segmentId}/items/{segmentItemId}/children": (
+        GRANDCHILD.format("a segment item")
+    ),
+    "payroll/jobs/{job}/splits": SAME_AS.format("export feed", "export/jobs/splits")
+    + " (deletions included)",
+    "payroll/jobs/{job}/timesheets": SAME_AS.format("export feed", "export/jobs/timesheets")
+    + " (deletions included)",
+    "pricebook/materialsmarkup/{id}": (
+        "one markup by its id, not a collection; the `materials_markup` stream reads them all"
+    ),
+    "reporting/dynamic-value-sets/{dynamicSetId}": (
+        "no endpoint lists dynamic value sets (their ids come from report parameters)"
+    ),
+    "schedulingpro/routers/{id}/sessions": "no endpoint lists routers",
+}
+
+
+def per_parent_endpoints() -> dict[str, str]:
+    """``module/resource`` of every per-parent endpoint of the reference -> its scope."""
+    found = {}
+    for url, endpoint in endpoints().items():
+        if endpoint["kind"] == "per-parent":
+            module, _, resource = url_parts(url)
+            found[f"{module}/{resource}"] = endpoint["scopes"][0]
+    return found
+
+
+def duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def first_run_cost() -> str:
+    return ", ".join(f"{duration(PARENTS / rate)} at {rate}/s" for rate in RATES)
+
+
+def replication(row: ChildRow) -> str:
+    if row.replication_key is None:
+        return "none"
+    since = " (`modifiedOnOrAfter`)" if row.takes_modified_since else ""
+    return f"`{row.replication_key}`{since}"
+
+
+def child_rows() -> list[str]:
+    rows = []
+    for row in sorted(CHILD_ROWS, key=lambda r: r.name):
+        keys = ", ".join(f"`{k}`" for k in row.primary_keys)
+        active = " (`active=Any`)" if row.takes_active else ""
+        rows.append(
+            f"| `{row.name}` | `{row.module}/v2/tenant/{{t}}/{row.path}`{active} | "
+            f"{row.parent} (`{row.parent_key}`) | {keys} | {replication(row)} | "
+            f"`{row.scope}` |"
+        )
+    return rows
+
+
+def excluded_rows() -> list[str]:
+    scopes = per_parent_endpoints()
+    return [
+        f"| `{endpoint}` | `{scopes[endpoint]}` | {reason} |"
+        for endpoint, reason in sorted(EXCLUDED.items())
+    ]
+
+
+def rendered() -> str:
+    lines = [
+        BEGIN,
+        "",
+        f"{len(CHILD_ROWS)} child streams. Each costs one request per parent visited (one per "
+        f"5,000 children of a parent): a first run over {PARENTS:,} parents takes "
+        f"{first_run_cost()}. Where the endpoint takes no `modifiedOnOrAfter`, a visit reads "
+        "the parent's children whole.",
+        "",
+        "| stream | endpoint | parent (id in records) | key | replication key | scope |",
+        "|---|---|---|---|---|---|",
+        *child_rows(),
+        "",
+        f"Per-parent endpoints that are not child streams ({len(EXCLUDED)}):",
+        "",
+        "| endpoint | scope | why not |",
+        "|---|---|---|",
+        *excluded_rows(),
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def readme_section(text: str) -> str | None:
+    """The generated section of the README text, markers included; None if absent."""
+    if BEGIN not in text or END not in text:
+        return None
+    return text[text.index(BEGIN) : text.index(END) + len(END)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="replace the section in README.md")
+    args = parser.parse_args(argv)
+    if not args.write:
+        print(rendered())
+        return 0
+    text = README.read_text(encoding="utf-8")
+    section = readme_section(text)
+    if section is None:
+        print(f"README.md has no {BEGIN} ... {END} section", file=sys.stderr)
+        return 1
+    README.write_text(text.replace(section, rendered()), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The README's table of every stream, and of the endpoints left out, from the code.
+
+Each stream's row comes from its declaration (``tap_servicetitan/streams/``):
+endpoint, key, how it is incremental, whether ``meltano.yml`` selects it by
+default, its OAuth scope. The tenant-wide endpoints of the API reference that
+are not streams are listed with the reason (:data:`EXCLUDED`).
+``tests/test_stream_table.py`` fails when the README differs from
+``servicetitan-stream-table`` output or an endpoint is neither a stream nor excluded.
+
+Usage: ``servicetitan-stream-table [--write]`` (prints the section; ``--write`` puts it in README.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from servicetitan_sandbox.reference import endpoints, url_parts
+from tap_servicetitan.client import ExportStream
+from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+BEGIN = "<!-- stream-table:begin (servicetitan-stream-table --write) -->"
+END = "<!-- stream-table:end -->"
+
+SAME_AS_EXPORT = "the export feed `{}` serves the same records (and reports deletions)"
+NO_KEY = "its rows have no identifier, so no primary key to upsert on"
+
+#: Tenant-wide endpoints (``module/resource``) that are not streams, and why.
+EXCLUDED = {
+    "accounting/inventory-bills/paginated": SAME_AS_EXPORT.format("export/inventory-bills"),
+    "accounting/invoices": SAME_AS_EXPORT.format("export/invoices"),
+    "accounting/payments": SAME_AS_EXPORT.format("export/payments"),
+    "crm/bookings": SAME_AS_EXPORT.format("export/bookings"),
+    "crm/customers": SAME_AS_EXPORT.format("export/customers"),
+    "crm/customers/contacts": SAME_AS_EXPORT.format("export/customers/contacts"),
+    "crm/leads": SAME_AS_EXPORT.format("export/leads"),
+    "crm/locations": SAME_AS_EXPORT.format("export/locations"),
+    "crm/locations/contacts": SAME_AS_EXPORT.format("export/locations/contacts"),
+    "customer-interactions/technician-ratings": SAME_AS_EXPORT.format("export/technician-ratings"),
+    "dispatch/appointment-assignments": SAME_AS_EXPORT.format("export/appointment-assignments"),
+    "equipmentsystems/installed-equipment": SAME_AS_EXPORT.format("export/installed-equipment"),
+    "inventory/adjustments": SAME_AS_EXPORT.format("export/adjustments"),
+    "inventory/purchase-orders": SAME_AS_EXPORT.format("export/purchase-orders"),
+    "inventory/returns": SAME_AS_EXPORT.format("export/returns"),
+    "inventory/transfers": SAME_AS_EXPORT.format("export/transfers"),
+    "jpm/appointments": SAME_AS_EXPORT.format("export/appointments"),
+    "jpm/jobs": SAME_AS_EXPORT.format("export/jobs"),
+    "jpm/jobs/cancel-reasons": "needs job ids (`ids`): a per-job lookup, not a tenant-wide read",
+    "jpm/jobs/hold-reasons": "needs job ids (`ids`): a per-job lookup, not a tenant-wide read",
+    "jpm/projects": SAME_AS_EXPORT.format("export/projects"),
+    "marketingads/attributed-leads": "a report over a `fromUtc`/`toUtc` window; " + NO_KEY,
+    "marketingads/capacity-warnings": "the current warnings, not records; " + NO_KEY,
+    "marketingads/performance": "a report over a `fromUtc`/`toUtc` window; " + NO_KEY,
+    "marketingreputation/reviews": NO_KEY,
+    "memberships/invoice-templates": SAME_AS_EXPORT.format("export/invoice-templates"),
+    "memberships/membership-types": SAME_AS_EXPORT.format("export/membership-types"),
+    "memberships/memberships": SAME_AS_EXPORT.format("export/memberships"),
+    "memberships/recurring-service-events": SAME_AS_EXPORT.format(
+        "export/recurring-service-events"
+    ),
+    "memberships/recurring-service-types": SAME_AS_EXPORT.format("export/recurring-service-types"),
+    "memberships/recurring-services": SAME_AS_EXPORT.format("export/recurring-services"),
+    "payroll/activity-codes": SAME_AS_EXPORT.format("export/activity-codes"),
+    "payroll/gross-pay-items": SAME_AS_EXPORT.format("export/gross-pay-items"),
+    "payroll/jobs/splits": SAME_AS_EXPORT.format("export/jobs/splits"),
+    "payroll/jobs/timesheets": SAME_AS_EXPORT.format("export/jobs/timesheets"),
+    "payroll/payroll-adjustments": SAME_AS_EXPORT.format("export/payroll-adjustments"),
+    "payroll/payroll-settings": SAME_AS_EXPORT.format("export/payroll-settings"),
+    "payroll/timesheet-codes": SAME_AS_EXPORT.format("export/timesheet-codes"),
+    "pricebook/categories": SAME_AS_EXPORT.format("export/categories"),
+    "pricebook/equipment": SAME_AS_EXPORT.format("export/equipment"),
+    "pricebook/materials": SAME_AS_EXPORT.format("export/materials"),
+    "pricebook/services": SAME_AS_EXPORT.format("export/services"),
+    "sales/estimates": SAME_AS_EXPORT.format("export/estimates"),
+    "sales/estimates/export": SAME_AS_EXPORT.format("export/estimates"),
+    "service-agreements/service-agreements": SAME_AS_EXPORT.format("export/service-agreements"),
+    "settings/business-units": SAME_AS_EXPORT.format("export/business-units"),
+    "settings/employees": SAME_AS_EXPORT.format("export/employees"),
+    "settings/tag-types": SAME_AS_EXPORT.format("export/tag-types"),
+    "settings/technicians": SAME_AS_EXPORT.format("export/technicians"),
+    "telecom/calls": SAME_AS_EXPORT.format("export/calls") + " (v2 and v3 list endpoints)",
+    "timesheets/activities": SAME_AS_EXPORT.format("export/activities"),
+    "timesheets/activity-categories": SAME_AS_EXPORT.format("export/activity-categories"),
+    "timesheets/activity-types": SAME_AS_EXPORT.format("export/activity-types"),
+}
+
+
+def tenant_wide_endpoints() -> set[str]:
+    """``module/resource`` of every export feed and list endpoint of the reference."""
+    found = set()
+    for url, endpoint in endpoints().items():
+        if endpoint["kind"] != "per-parent":
+            module, _, resource = url_parts(url)
+            found.add(f"{module}/{resource}")
+    return found
+
+
+def method(stream: type) -> str:
+    if issubclass(stream, ExportStream):
+        bookmark = f", `{stream.replication_key}`" if stream.replication_key else ""
+        return f"`continueFrom`{bookmark}"
+    if stream.replication_key:
+        return "`modifiedOnOrAfter` (inclusive)"
+    return "full table (read whole each run)"
+
+
+def stream_rows() -> list[str]:
+    rows = []
+    for stream in sorted(ALL_STREAMS, key=lambda s: s.name):
+        keys = ", ".join(f"`{k}`" for k in stream.primary_keys)
+        default = "yes" if stream.name in DEFAULT_SELECTION else ""
+        active = " (`active=Any`)" if stream.filters_active else ""
+        rows.append(
+            f"| `{stream.name}` | `{stream.module}/{stream.path}`{active} | {keys} | "
+            f"{method(stream)} | {default} | `{stream.scope}` |"
+        )
+    return rows
+
+
+def excluded_rows() -> list[str]:
+    scopes = {}
+    for url, endpoint in endpoints().items():
+        module, _, resource = url_parts(url)
+        scopes[f"{module}/{resource}"] = endpoint["scopes"][0]
+    return [
+        f"| `{endpoint}` | `{scopes[endpoint]}` | {reason} |"
+        for endpoint, reason in sorted(EXCLUDED.items())
+    ]
+
+
+def rendered() -> str:
+    lines = [
+        BEGIN,
+        "",
+        f"{len(ALL_STREAMS)} streams; **default** = selected in `meltano.yml`.",
+        "",
+        "| stream | endpoint | key | incremental method | default | scope |",
+        "|---|---|---|---|---|---|",
+        *stream_rows(),
+        "",
+        f"Tenant-wide endpoints that are not streams ({len(EXCLUDED)}):",
+        "",
+        "| endpoint | scope | why not |",
+        "|---|---|---|",
+        *excluded_rows(),
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def readme_section(text: str) -> str | None:
+    """The generated section of the README text, markers included; None if absent."""
+    if BEGIN not in text or END not in text:
+        return None
+    return text[text.index(BEGIN) : text.index(END) + len(END)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="replace the section in README.md")
+    args = parser.parse_args(argv)
+    if not args.write:
+        print(rendered())
+        return 0
+    text = README.read_text(encoding="utf-8")
+    section = readme_section(text)
+    if section is None:
+        print(f"README.md has no {BEGIN} ... {END} section", file=sys.stderr)
+        return 1
+    README.write_text(text.replace(section, rendered()), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
