@@ -81,6 +81,9 @@ def test_tenants_file_rejects_duplicates_and_reads_the_example(tmp_path) -> None
         load_tenants(missing)
     with pytest.raises(TenantsFileError, match="ACME_CLIENT_ID"):
         parse_tenants({"tenants": [VALID]})[0].secret_values({})
+    (tmp_path / "tenants.yml").write_text(yaml.safe_dump({"tenants": [VALID]}))
+    with pytest.raises(TenantsFileError, match="no tenant 42 \\(tenants: 1234567\\)"):
+        sync_tenants(SyncSettings(tenants_file=tmp_path / "tenants.yml"), tmp_path, ["42"])
 
 
 def test_definitions_have_partitions_schedules_retries_and_a_pool(tmp_path) -> None:

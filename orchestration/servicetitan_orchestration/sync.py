@@ -17,7 +17,7 @@ import sys
 import typing as t
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -30,7 +30,7 @@ from servicetitan_orchestration.assets import (
     tenant_partitions,
 )
 from servicetitan_orchestration.meltano import MeltanoResource
-from servicetitan_orchestration.tenants import Tenant, load_tenants
+from servicetitan_orchestration.tenants import Tenant, TenantsFileError, load_tenants
 
 if t.TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -53,14 +53,12 @@ class SyncSettings:
 
     project_dir: Path = PROJECT_DIR
     tenants_file: Path = PROJECT_DIR / "tenants.yml"
-    #: MELTANO_DATABASE_URI for the tenants' runs (None: Meltano's own default)
+    #: MELTANO_DATABASE_URI for the tenants' runs (None: the project's .meltano/meltano.db)
     meltano_database_uri: str | None = None
     preflight: bool = True
     max_retries: int = 2
-    #: seconds before the first retry of a failed tenant, doubled for each next one
+    #: seconds before the first retry of a failed tenant; the next waits 3x, then 7x (exponential)
     retry_delay: float = 60.0
-    #: a copy of dbt's manifest is parsed here when the project has none
-    dbt_target: Path = field(default=PROJECT_DIR / "transforms" / "target")
 
     @classmethod
     def from_environment(cls) -> "SyncSettings":
@@ -72,7 +70,6 @@ class SyncSettings:
                 os.environ.get("SERVICETITAN_TENANTS_FILE", project_dir / "tenants.yml")
             ),
             meltano_database_uri=os.environ.get("MELTANO_DATABASE_URI"),
-            dbt_target=project_dir / "transforms" / "target",
         )
 
     @property
@@ -89,11 +86,14 @@ class SyncSettings:
 def dbt_project(settings: SyncSettings, *, fresh: bool = False) -> DbtProject:
     """The dbt project of the st_* models, with a manifest.
 
-    dbt parses it (into transforms/target/manifest.json) when it is missing,
-    when ``fresh``, and on every load under ``dagster dev``.
+    dbt parses it when it is missing, when ``fresh``, and on every load under
+    ``dagster dev``, into transforms/target/dagster/: ``dbt run`` outside
+    Dagster rewrites transforms/target/manifest.json at any moment.
     """
     transforms = settings.project_dir / "transforms"
-    project = DbtProject(project_dir=transforms, profiles_dir=transforms)
+    project = DbtProject(
+        project_dir=transforms, profiles_dir=transforms, target_path=Path("target", "dagster")
+    )
     if fresh or os.environ.get("DAGSTER_IS_DEV_CLI") or not project.manifest_path.exists():
         dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
@@ -189,7 +189,14 @@ def sync_tenants(
     Every run is recorded in the Dagster instance in ``dagster_home`` (created
     when missing): ``DAGSTER_HOME=<dagster_home> dagster dev`` shows them.
     """
-    keys = list(tenant_ids or [tenant.key for tenant in load_tenants(settings.tenants_file)])
+    known = [tenant.key for tenant in load_tenants(settings.tenants_file)]
+    keys = list(tenant_ids or known)
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        msg = (
+            f"{settings.tenants_file}: no tenant {', '.join(unknown)} (tenants: {', '.join(known)})"
+        )
+        raise TenantsFileError(msg)
     prepare_instance(dagster_home)
     dbt_project(settings, fresh=True)  # parsed once, before the workers read it
     meltano_resource(settings).prepare_system_database()
