@@ -16,6 +16,7 @@ folders link to the project's installed plugins.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import re
 import subprocess
@@ -99,7 +100,8 @@ class MeltanoResource(dg.ConfigurableResource):
         for name in PLUGIN_DIRS:
             link = own / name
             if (shared / name).is_dir() and not link.is_symlink():
-                link.symlink_to(shared / name, target_is_directory=True)
+                with contextlib.suppress(FileExistsError):  # made by a run starting alongside
+                    link.symlink_to(shared / name, target_is_directory=True)
         return own
 
     def variables(self) -> dict[str, str]:
