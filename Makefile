@@ -13,7 +13,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml */pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./preflight -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./preflight -e ./orchestration -e '.[dev]'
 	touch $(STAMP)
 
 # Plugin venvs get their bytecode compiled at install (uv does not by default), so
@@ -37,7 +37,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 # Benchmarks print figures (no pass/fail): tap alone, extract+load (BATCH vs RECORD),
-# the dbt models alone, the whole pipeline, the preflight check.
+# the dbt models alone, the whole pipeline, the preflight check, many tenants through Dagster.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
 	$(BIN)/python bench/bench_load.py
@@ -45,6 +45,7 @@ bench: plugins
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_preflight.py
 	$(BIN)/python bench/bench_children.py
+	$(BIN)/python bench/bench_tenants.py
 
 clean:
 	rm -rf $(VENV) .meltano

@@ -136,6 +136,8 @@ def create_raw_tables(dbname: str) -> None:
     messages = []
     for stream in STREAMS:
         schema = json.loads((SCHEMAS / f"{stream}.json").read_text())
+        # the tap writes the tenant into every record; the fill below does it per table
+        schema["properties"]["tenant_id"] = {"type": ["integer"]}
         messages.append(
             json.dumps(
                 {
@@ -167,7 +169,7 @@ def create_raw_tables(dbname: str) -> None:
 
 
 def environment(dbname: str) -> dict[str, str]:
-    """What Meltano gives the dbt-postgres utility: the loader's variables and the tenant."""
+    """What Meltano gives the dbt-postgres utility: the loader's variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TARGET_", "DBT_", "TAP_"))}
     env.update(
         {
@@ -175,7 +177,6 @@ def environment(dbname: str) -> dict[str, str]:
             "TARGET_POSTGRES_PORT": PORT,
             "TARGET_POSTGRES_USER": USER,
             "TARGET_POSTGRES_DATABASE": dbname,
-            "DBT_POSTGRES_TENANT_ID": TENANT_ID,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
     )
@@ -242,6 +243,12 @@ def main() -> None:
         conninfo = f"host={HOST} port={PORT} user={USER} dbname={dbname}"
         with psycopg.connect(conninfo) as conn:
             conn.execute(sql.SQL(FILL).format(**placeholders))
+            for stream in STREAMS:
+                conn.execute(
+                    sql.SQL("update {}.{} set tenant_id = {}").format(
+                        sql.Identifier(RAW), sql.Identifier(stream), sql.Literal(int(TENANT_ID))
+                    )
+                )
             conn.commit()
             conn.autocommit = True
             conn.execute(sql.SQL("vacuum analyze"))

@@ -64,7 +64,10 @@ def _snapshot(server: SandboxServer) -> dict[str, dict]:
     """Every child stream's children as the tap emits them, by parent id."""
     return {
         name: {
-            pid: [_as_emitted(row, pid, n, child) for n, child in enumerate(children, start=1)]
+            pid: [
+                _as_emitted(row, pid, n, child, server.tenant_id)
+                for n, child in enumerate(children, start=1)
+            ]
             for pid in server.children.parent_ids(KIND_OF[name])
             for children in [server.children.of(KIND_OF[name], pid)]
         }
@@ -72,9 +75,9 @@ def _snapshot(server: SandboxServer) -> dict[str, dict]:
     }
 
 
-def _as_emitted(row: ChildRow, parent_id, number: int, child: dict) -> dict:
-    """A sandbox child as the tap emits it: parent id added, decimal strings as numbers."""
-    record = child | {row.parent_key: parent_id}
+def _as_emitted(row: ChildRow, parent_id, number: int, child: dict, tenant_id: int) -> dict:
+    """A sandbox child as the tap emits it: parent id and tenant added, decimal strings as numbers."""
+    record = child | {row.parent_key: parent_id, "tenant_id": tenant_id}
     if row.numbered:
         record[LINE_NUMBER] = number
     for name in decimal_string_fields(row.reference_url):

@@ -182,3 +182,44 @@ def test_demo_full_then_incremental(demo_env) -> None:
     )
     assert state.returncode == 0, state.stderr[-2000:]
     assert "continue_from" in state.stdout
+
+
+def test_demo_tenants_syncs_three_sandboxes_through_dagster(demo_env) -> None:
+    """`--tenants 3`: three sandbox tenants side by side, a summary line for each."""
+    database, env = demo_env
+    result = subprocess.run(
+        [
+            str(BIN / "servicetitan-demo"),
+            "--tenants",
+            "3",
+            "--customers",
+            "40",
+            "--database",
+            database,
+            "--postgres",
+            "local",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    try:
+        assert result.returncode == 0, output[-4000:]
+        assert "3 tenants synced side by side" in output
+        lines = re.findall(r"^  (100000[123])\s+ok\s+40\s", output, flags=re.MULTILINE)
+        assert lines == ["1000001", "1000002", "1000003"], output[-3000:]
+        assert "Sandboxes stopped." in output
+        with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database) as conn:
+            tenants = conn.execute(
+                "select tenant_id, count(*) from public.st_customers group by 1 order by 1"
+            ).fetchall()
+        assert tenants == [(1000001, 40), (1000002, 40), (1000003, 40)]
+    finally:
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
+        ) as admin:
+            admin.execute(f'drop database if exists "{database}_meltano" with (force)')

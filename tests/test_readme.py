@@ -60,6 +60,11 @@ RUN_HERE = {
     "meltano run servicetitan-preflight--acme:check tap-servicetitan--acme "
     "target-postgres--acme dbt-postgres--acme:run": "test_multi_tenant_command",
     "python bench/bench_transforms.py --customers 2000": "test_bench_command",
+    "cp tenants.example.yml tenants.yml": "test_tenants_commands",
+    "servicetitan-tenants check": "test_tenants_commands",
+    "dagster definitions validate -m servicetitan_orchestration.definitions": (
+        "test_tenants_commands"
+    ),
 }
 
 # Commands run elsewhere -> (file that runs them, text in that file that shows it).
@@ -106,6 +111,21 @@ ELSEWHERE = {
     "pytest tests/test_transforms_rules.py": ("Makefile", "$(BIN)/pytest"),
     # benchmarks take minutes and assert nothing: only the target is checked (make -n)
     "make bench": ("Makefile", "bench/bench_tap.py"),
+    "meltano invoke dbt-postgres:adopt-tenant --args '{tenant_id: 1234567}'": (
+        "tests/test_transforms_project.py",
+        '"dbt-postgres:adopt-tenant"',
+    ),
+    "meltano upgrade database": (
+        "orchestration/servicetitan_orchestration/meltano.py",
+        '"upgrade", "database"',
+    ),
+    "servicetitan-tenants sync": ("tests/test_tenants.py", '"servicetitan-tenants"), "sync"'),
+    # the UI: its code location is loaded by `dagster definitions validate` here
+    "dagster dev -m servicetitan_orchestration.definitions": (
+        "tests/test_readme.py",
+        "dagster definitions validate -m servicetitan_orchestration.definitions",
+    ),
+    'make demo DEMO_ARGS="--tenants 3"': ("tests/test_demo.py", '"--tenants"'),
 }
 
 
@@ -219,7 +239,8 @@ def test_make_targets_exist() -> None:
         )
         assert result.returncode == 0, f"{command}: {result.stderr}"
         if "DEMO_ARGS" in command:
-            assert "servicetitan-demo --customers 20000" in result.stdout
+            demo_args = command.split('DEMO_ARGS="', 1)[1].split('"', 1)[0]
+            assert f"servicetitan-demo {demo_args}" in result.stdout
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.rstrip().endswith("make test")
 
@@ -244,6 +265,25 @@ def test_cheap_command(command, tmp_path) -> None:
             assert setting in output
     else:
         assert output.startswith("usage:"), output[:200]
+
+
+def test_tenants_commands(tmp_path) -> None:
+    """The tenants list from the example, checked, and the Dagster code location loading it."""
+    secrets = ("ACME", "ACME_PLUMBING")
+    env = clean_env(
+        tmp_path,
+        SERVICETITAN_TENANTS_FILE=str(tmp_path / "tenants.yml"),
+        **{f"{name}_{kind}": "x" for name in secrets for kind in ("CLIENT_ID", "CLIENT_SECRET")},
+        **{f"{name}_APP_KEY": "x" for name in secrets},
+    )
+    shutil.copy(ROOT / "tenants.example.yml", tmp_path / "tenants.example.yml")
+    for command in commands_for("test_tenants_commands"):
+        cwd = tmp_path if command.startswith("cp ") else ROOT
+        result = shell(command, cwd=cwd, env=env, timeout=300)
+        assert result.returncode == 0, f"{command}: {(result.stdout + result.stderr)[-3000:]}"
+        if command == "servicetitan-tenants check":
+            assert "1234567  Acme Heating & Air  [prod, hourly]" in result.stdout
+            assert "secrets set" in result.stdout
 
 
 def test_config_list_commands(tmp_path) -> None:

@@ -37,7 +37,9 @@ def tap_with(sandbox, deselected: dict[str, list[tuple[str, ...]]] | None = None
 
 
 def sdk_step(stream, record: dict) -> dict:
-    """What singer-sdk's own step made of a record with ROOT_ONLY conformance (before)."""
+    """What singer-sdk's own step made of a record with ROOT_ONLY conformance (before),
+    once the tap has stamped it with its tenant."""
+    record["tenant_id"] = int(stream.config["tenant_id"])
     pop_deselected_record_properties(record, stream.schema, stream.mask)
     return conform_record_data_types(
         stream.name, record, stream.effective_schema, TypeConformanceLevel.ROOT_ONLY, stream.logger
@@ -110,3 +112,27 @@ def test_schema_drift_is_logged_once_per_field_naming_the_regenerate_command(
     assert len(drift) == 2
     assert ["driftOne" in m for m in drift] == [True, False]
     assert all("invoices" in m and "servicetitan-generate-schemas" in m for m in drift)
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_every_record_and_schema_carries_the_tenant(sandbox, name) -> None:
+    stream = tap_with(sandbox, {name: [("properties", "tenant_id")]}).streams[name]
+    assert stream.schema["properties"]["tenant_id"]["type"] == ["integer"]
+    records = api_records(sandbox, name)[:5]
+    messages = [m.record for r in records for m in stream._generate_record_messages(r)]
+    assert len(messages) == len(records)
+    # deselecting it changes nothing: like the key, it is always selected
+    assert {m["tenant_id"] for m in messages} == {sandbox.tenant_id}
+
+
+def test_every_discovered_stream_declares_the_tenant_always_selected(sandbox) -> None:
+    """Declarative and child streams too: the tenant is the base stream's, not per stream."""
+    catalog = TapServiceTitan(config=sandbox.tap_config()).catalog_dict
+    assert len(catalog["streams"]) > len(STREAMS)
+    for entry in catalog["streams"]:
+        assert entry["schema"]["properties"]["tenant_id"] == {
+            "type": ["integer"],
+            "description": "The ServiceTitan tenant the record was read from (added by the tap).",
+        }, entry["tap_stream_id"]
+        (tenant,) = [m for m in entry["metadata"] if m["breadcrumb"] == ["properties", "tenant_id"]]
+        assert tenant["metadata"]["inclusion"] == "automatic", entry["tap_stream_id"]

@@ -70,7 +70,8 @@ def test_the_private_members_record_messages_uses_still_exist() -> None:
         stream = tap.streams["customers"]
         assert stream._stream_version is None
         (message,) = stream._generate_record_messages({"id": 1, "modifiedOn": "2024-01-01"})
-    assert message.stream == "customers" and message.record == {"id": 1, "modifiedOn": "2024-01-01"}
+    assert message.stream == "customers"
+    assert message.record == {"id": 1, "modifiedOn": "2024-01-01", "tenant_id": server.tenant_id}
 
 
 def test_sdk_batch_path_stays_unused() -> None:

@@ -243,9 +243,10 @@ def test_tenants_share_the_tables_and_a_full_refresh_only_touches_its_own() -> N
                 "jobs": [record("jobs", 11, customerId=1, jobStatus="Completed")],
             },
             schema_name="tap_servicetitan_other",
+            tenant_id=77,
         )
         run(dbname)
-        second = run_dbt(dbname, tenant_id=77, env=other).tables
+        second = run_dbt(dbname, env=other).tables
         assert second["st_customers"].records_created == 1
         tenant_rows = "select * from public.{} where tenant_id = %s order by st_id"
         before = {

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import psycopg
-import pytest
 import yaml
 
 from tests.support.transforms_fixtures import (
@@ -40,15 +39,15 @@ def small_tenant() -> dict[str, list[dict]]:
     }
 
 
-def test_settings_come_from_the_loader_and_tap_variables() -> None:
-    """TARGET_POSTGRES_* for the connection, the tap's tenant, the utility's schemas."""
+def test_settings_come_from_the_loader_variables_and_the_tenant_from_the_rows() -> None:
+    """TARGET_POSTGRES_* for the connection, the utility's schemas, the raw rows' tenant."""
     with scratch_database("st_settings") as dbname:
-        load_raw(dbname, {"customers": [record("customers", 1)]}, schema_name="Raw Schema")
+        load_raw(
+            dbname, {"customers": [record("customers", 1)]}, schema_name="Raw Schema", tenant_id=77
+        )
         env = dbt_env(dbname)
-        del env["DBT_POSTGRES_TENANT_ID"]
         env.update(
             {
-                "TAP_SERVICETITAN_TENANT_ID": "77",
                 "TARGET_POSTGRES_PASSWORD": "s3cret-password",
                 "DBT_POSTGRES_RAW_SCHEMA": "Raw Schema",
                 "DBT_POSTGRES_TARGET_SCHEMA": "Marts Here",
@@ -60,34 +59,76 @@ def test_settings_come_from_the_loader_and_tap_variables() -> None:
         assert query(dbname, 'select tenant_id from "Marts Here".st_customers') == [
             {"tenant_id": 77}
         ]
-        # the utility's own tenant setting wins over the tap's; the host may be
-        # a unix socket directory
+        # tenant settings of the tap or the old utility setting change nothing;
+        # the host may be a unix socket directory
         done = dbt(
             "run",
             env={
                 **env,
-                "DBT_POSTGRES_TENANT_ID": "78",
+                "TAP_SERVICETITAN_TENANT_ID": "78",
+                "DBT_POSTGRES_TENANT_ID": "79",
                 "TARGET_POSTGRES_HOST": "/var/run/postgresql",
             },
         )
         assert done.returncode == 0, done.stdout[-4000:]
         tenants = 'select tenant_id from "Marts Here".st_customers order by 1'
-        assert query(dbname, tenants) == [{"tenant_id": 77}, {"tenant_id": 78}]
+        assert query(dbname, tenants) == [{"tenant_id": 77}]
 
 
-@pytest.mark.parametrize(
-    ("tenant_id", "message"),
-    [
-        ("", "tenant id is required"),
-        ("12a", "tenant id must be a positive integer"),
-    ],
-)
-def test_tenant_id_is_checked(tenant_id: str, message: str) -> None:
-    done = dbt("run", env=dbt_env("postgres", tenant_id=tenant_id))
-    assert done.returncode != 0
-    assert message in done.stdout
-    assert "DBT_POSTGRES_TENANT_ID" in done.stdout
-    assert "Traceback" not in done.stdout + done.stderr
+def test_a_raw_schema_holding_two_tenants_is_refused() -> None:
+    with scratch_database("st_two_in_one") as dbname:
+        load_raw(dbname, {"customers": [record("customers", 1)]}, tenant_id=77)
+        load_raw(dbname, {"customers": [record("customers", 2)]}, tenant_id=78)
+        done = dbt("run", env=dbt_env(dbname))
+        assert done.returncode != 0
+        assert "raw schema tap_servicetitan holds rows of several tenants (77, 78)" in done.stdout
+        assert "default_target_schema" in done.stdout
+        assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_raw_rows_from_before_tenant_ids_need_the_adopt_command_or_a_tagged_row() -> None:
+    """A database loaded before the tap wrote tenant ids migrates without a re-sync."""
+    with scratch_database("st_adopt") as dbname:
+        load_raw(dbname, small_tenant(), tenant_id=None)
+        done = dbt("run", env=dbt_env(dbname))
+        assert done.returncode != 0
+        assert "carry no tenant_id" in done.stdout
+        assert "meltano invoke dbt-postgres:adopt-tenant --args '{tenant_id: <tenant id>}'" in (
+            done.stdout
+        )
+        adopted = dbt(
+            "run-operation", "servicetitan_adopt_tenant", "--args", "{tenant_id: 77}",
+            env=dbt_env(dbname),
+        )  # fmt: skip
+        assert adopted.returncode == 0, adopted.stdout[-4000:]
+        run(dbname)
+        assert query(dbname, "select distinct tenant_id from public.st_customers") == [
+            {"tenant_id": 77}
+        ]
+        refused = dbt(
+            "run-operation", "servicetitan_adopt_tenant", "--args", "{tenant_id: 78}",
+            env=dbt_env(dbname),
+        )  # fmt: skip
+        assert refused.returncode != 0
+        assert "already holds rows of tenant 77" in refused.stdout
+
+    with scratch_database("st_adopt_auto") as dbname:
+        # old rows, then an incremental load by the new tap: the old rows follow
+        load_raw(dbname, small_tenant(), tenant_id=None)
+        load_raw(dbname, {"customers": [record("customers", 2)]}, tenant_id=77)
+        done = dbt("run", env=dbt_env(dbname))
+        assert done.returncode == 0, done.stdout[-4000:]
+        assert "now belong to tenant 77" in done.stdout
+        assert query(dbname, "select tenant_id, st_id from public.st_customers order by 2") == [
+            {"tenant_id": 77, "st_id": 1},
+            {"tenant_id": 77, "st_id": 2},
+        ]
+        assert (
+            query(dbname, "select count(*) as n from tap_servicetitan.jobs where tenant_id = 77")[
+                0
+            ]["n"]
+            == 1
+        )
 
 
 def test_docs_and_data_tests_that_pass_then_catch_an_orphan_and_a_duplicate() -> None:
@@ -123,12 +164,14 @@ def test_docs_and_data_tests_that_pass_then_catch_an_orphan_and_a_duplicate() ->
 
 
 def test_meltano_runs_the_project_with_the_utility_settings(tmp_path) -> None:
-    """`meltano invoke dbt-postgres:run`: the sandbox environment's tenant, the loader's database."""
+    """`meltano invoke dbt-postgres:...`: the loader's database, the raw rows' tenant.
+
+    The raw rows were loaded before the tap wrote tenant ids: the README's one
+    command (`adopt-tenant`) gives them their tenant, then `run` builds.
+    """
     with scratch_database("st_meltano") as dbname:
-        load_raw(dbname, small_tenant())
-        env = {
-            key: value for key, value in dbt_env(dbname).items() if key != "DBT_POSTGRES_TENANT_ID"
-        }
+        load_raw(dbname, small_tenant(), tenant_id=None)
+        env = dbt_env(dbname)
         env.update(
             {
                 "MELTANO_ENVIRONMENT": "sandbox",
@@ -136,19 +179,23 @@ def test_meltano_runs_the_project_with_the_utility_settings(tmp_path) -> None:
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             }
         )
-        done = subprocess.run(
-            [str(MELTANO), "invoke", "dbt-postgres:run"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-        # meltano.yml's sandbox environment sets the utility's tenant_id
+        for command in (
+            ["dbt-postgres:adopt-tenant", "--args", f"{{tenant_id: {TENANT_ID}}}"],
+            ["dbt-postgres:run"],
+        ):
+            done = subprocess.run(
+                [str(MELTANO), "invoke", *command],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+        # the tenant of the raw rows, not the sandbox environment's tenant
         assert query(dbname, "select tenant_id, st_id from public.st_customers") == [
-            {"tenant_id": 1234567, "st_id": 1}
+            {"tenant_id": TENANT_ID, "st_id": 1}
         ]
 
 

@@ -20,7 +20,7 @@ import backoff
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from singer_sdk.schema.source import SchemaDirectory
 from typing_extensions import override
 
 from tap_servicetitan.checkpoint import write_checkpoint
@@ -29,6 +29,7 @@ from tap_servicetitan.fanout import ParentGroups
 from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body
 from tap_servicetitan.record_messages import RecordShaper
 from tap_servicetitan.responses import error_title, retry_after_seconds
+from tap_servicetitan.tenant import TENANT_FIELD, TenantStreamSchema
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
@@ -36,7 +37,7 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
-    from singer_sdk.singerlib import RecordMessage
+    from singer_sdk.singerlib import MetadataMapping, RecordMessage
 
     from tap_servicetitan.api import ServiceTitanApi
     from tap_servicetitan.auth import ServiceTitanAuthenticator
@@ -67,8 +68,9 @@ class ServiceTitanStream(RESTStream):
     filters_active: t.ClassVar[bool] = False
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
-    #: ``schemas/<stream name>.json``, generated from the API reference.
-    schema = StreamSchema(SCHEMAS)
+    #: ``schemas/<stream name>.json``, generated from the API reference, plus
+    #: ``tenant_id``: every record carries the tenant it was read from.
+    schema = TenantStreamSchema(SCHEMAS)
     #: Records arrive as JSON already typed as the schemas say: no conformance.
     #: Properties the schema does not know are dropped by RecordShaper.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -96,6 +98,16 @@ class ServiceTitanStream(RESTStream):
     @override
     def timeout(self) -> tuple[float, float]:  # type: ignore[override]
         return self.api.timeout
+
+    @property
+    @override
+    def metadata(self) -> MetadataMapping:
+        """singer-sdk's metadata, with ``tenant_id`` always selected, like the key."""
+        metadata = super().metadata
+        tenant = metadata.get(("properties", TENANT_FIELD))
+        if tenant is not None:
+            tenant.inclusion = tenant.InclusionType.AUTOMATIC
+        return metadata
 
     @property
     def endpoint(self) -> str:

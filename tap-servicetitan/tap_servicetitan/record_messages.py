@@ -14,7 +14,8 @@ schema and selected) and drops any other with one set operation per record,
 warning once per stream and field about properties the schema does not know
 (schema drift), naming the command that regenerates the schemas. Only when
 the catalog deselects a nested property does it
-hand the record to singer-sdk's own step. Type conformance stays off
+hand the record to singer-sdk's own step. Before either, it stamps the record
+with the tenant it was read from (``tenant_id``, tenant.py). Type conformance stays off
 (``TYPE_CONFORMANCE_LEVEL = NONE``): JSON values need none.
 
 The stream's override of ``_generate_record_messages`` (private) calls
@@ -29,6 +30,8 @@ import datetime as dt
 import typing as t
 
 from singer_sdk.singerlib import RecordMessage
+
+from tap_servicetitan.tenant import TENANT_FIELD, tenant_of
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +52,7 @@ class RecordShaper:
         self.walk = any(len(crumb) > TOP_LEVEL for crumb in deselected)
         self.known = frozenset(stream.effective_schema.get("properties", {}))
         self.kept = self.known - {crumb[1] for crumb in deselected if len(crumb) == TOP_LEVEL}
+        self.tenant_id = tenant_of(stream.config)
         self._warned: set[str] = set()
 
     def messages(
@@ -61,6 +65,7 @@ class RecordShaper:
         ``sdk_messages`` is singer-sdk's own step, used when the catalog
         deselects nested properties.
         """
+        record[TENANT_FIELD] = self.tenant_id
         if not self.kept.issuperset(record):
             self._drop_others(record)
         if self.walk:

@@ -69,7 +69,6 @@ class MeltanoProject:
             "TARGET_POSTGRES_PORT": str(database["port"]),
             "TARGET_POSTGRES_USER": database["user"],
             "TARGET_POSTGRES_DATABASE": database["dbname"],
-            "DBT_POSTGRES_TENANT_ID": str(sandbox.tenant_id),
         }
         if select is not None:
             self.env["TAP_SERVICETITAN__SELECT"] = json.dumps([f"{name}.*" for name in select])

@@ -164,6 +164,7 @@ def load_raw(
     *,
     schema_name: str = RAW_SCHEMA,
     extra_properties: dict[str, dict] | None = None,
+    tenant_id: int | None = TENANT_ID,
 ) -> None:
     """Load records through target-postgres (SCHEMA then RECORD messages).
 
@@ -173,11 +174,17 @@ def load_raw(
         schema_name: the raw schema (default_target_schema).
         extra_properties: stream -> extra JSON schema properties (e.g. fields
             a future API version adds).
+        tenant_id: the tenant_id the tap writes into every record; None loads
+            records as the tap wrote them before it did.
     """
     lines = []
     for stream, stream_records in records.items():
         schema = load_schema(stream)
         schema["properties"].update((extra_properties or {}).get(stream, {}))
+        stamp = {}
+        if tenant_id is not None:
+            schema["properties"]["tenant_id"] = {"type": ["integer"]}
+            stamp = {"tenant_id": tenant_id}
         lines.append(
             {
                 "type": "SCHEMA",
@@ -187,7 +194,9 @@ def load_raw(
                 "bookmark_properties": ["modifiedOn"],
             }
         )
-        lines.extend({"type": "RECORD", "stream": stream, "record": one} for one in stream_records)
+        lines.extend(
+            {"type": "RECORD", "stream": stream, "record": one | stamp} for one in stream_records
+        )
     config = {
         "sqlalchemy_url": f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{dbname}",
         "default_target_schema": schema_name,
@@ -226,9 +235,7 @@ class TableRun:
     error_message: str | None
 
 
-def dbt_env(
-    dbname: str, *, tenant_id: int | str = TENANT_ID, target_schema: str | None = None
-) -> dict[str, str]:
+def dbt_env(dbname: str, *, target_schema: str | None = None) -> dict[str, str]:
     """The environment Meltano gives the dbt-postgres utility, for one database."""
     env = {
         key: value
@@ -241,7 +248,6 @@ def dbt_env(
             "TARGET_POSTGRES_PORT": str(PG_PORT),
             "TARGET_POSTGRES_USER": PG_USER,
             "TARGET_POSTGRES_DATABASE": dbname,
-            "DBT_POSTGRES_TENANT_ID": str(tenant_id),
         }
     )
     if target_schema is not None:
@@ -273,7 +279,6 @@ def run_dbt(
     dbname: str,
     *,
     full_refresh: bool = False,
-    tenant_id: int | str = TENANT_ID,
     target_schema: str | None = None,
     env: dict[str, str] | None = None,
     succeed: bool = True,
@@ -283,7 +288,6 @@ def run_dbt(
     Args:
         dbname: the database.
         full_refresh: pass ``--full-refresh``.
-        tenant_id: the tenant (DBT_POSTGRES_TENANT_ID).
         target_schema: the schema of the st_* tables (default public).
         env: extra environment variables.
         succeed: whether dbt must exit 0 (True) or not (False).
@@ -293,7 +297,7 @@ def run_dbt(
     args = ("run", "--full-refresh") if full_refresh else ("run",)
     done = dbt(
         *args,
-        env={**dbt_env(dbname, tenant_id=tenant_id, target_schema=target_schema), **(env or {})},
+        env={**dbt_env(dbname, target_schema=target_schema), **(env or {})},
     )
     output = done.stdout + done.stderr
     assert (done.returncode == 0) == succeed, output[-6000:]
@@ -317,13 +321,10 @@ def run(
     dbname: str,
     *,
     full_refresh: bool = False,
-    tenant_id: int | str = TENANT_ID,
     target_schema: str | None = None,
 ) -> dict[str, TableRun]:
     """``dbt run`` that must succeed; return this run's st_sync_log rows by module."""
-    return run_dbt(
-        dbname, full_refresh=full_refresh, tenant_id=tenant_id, target_schema=target_schema
-    ).tables
+    return run_dbt(dbname, full_refresh=full_refresh, target_schema=target_schema).tables
 
 
 def _last_log_id(dbname: str, schema: str) -> int:

@@ -372,7 +372,6 @@ def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
             "MELTANO_ENVIRONMENT": ENVIRONMENT,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             **{f"TAP_SERVICETITAN_{name.upper()}": value for name, value in cfg.items()},
-            "DBT_POSTGRES_TENANT_ID": cfg["tenant_id"],
             "DBT_POSTGRES_RAW_SCHEMA": RAW_SCHEMA,
             "DBT_POSTGRES_TARGET_SCHEMA": TARGET_SCHEMA,
             **database.meltano_env(),
@@ -570,6 +569,23 @@ def summarize(
     say("Run the demo again for an incremental run.")
 
 
+def run_tenants(
+    args: argparse.Namespace, database: Database, state_dir: Path, project: Path
+) -> None:
+    """``--tenants N``: N sandbox tenants synced side by side by Dagster (demo_tenants.py)."""
+    from servicetitan_devtools.demo_tenants import TenantsDemoError, run_tenants_demo
+
+    meltano_database = f"{database.name}_meltano"
+    create_database(database.connect_kwargs, meltano_database)
+    try:
+        run_tenants_demo(
+            args.tenants, args.customers, SANDBOX_SEED, database, meltano_database, state_dir,
+            project,
+        )  # fmt: skip
+    except TenantsDemoError as error:
+        raise DemoError(str(error)) from None
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -604,6 +620,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"run count, logs and embedded data (default .meltano/demo, or ${DEMO_DIR_VARIABLE})",
     )
     parser.add_argument("--verbose", action="store_true", help="show Meltano's full log")
+    parser.add_argument(
+        "--tenants",
+        type=int,
+        default=1,
+        help="more than 1: that many sandbox tenants synced side by side by Dagster "
+        "(in-process), with a summary per tenant",
+    )
     return parser
 
 
@@ -611,6 +634,9 @@ def main(argv: t.Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.customers < 1:
         print("demo: error: --customers must be at least 1", file=sys.stderr)
+        return 2
+    if args.tenants < 1:
+        print("demo: error: --tenants must be at least 1", file=sys.stderr)
         return 2
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", args.database):
         print(
@@ -633,6 +659,10 @@ def main(argv: t.Sequence[str] | None = None) -> int:
             f"Loading into {database.describe()}, database {database.name}"
             + (" (created now)" if database.created else "")
         )
+
+        if args.tenants > 1:
+            run_tenants(args, database, state_dir, project)
+            return 0
 
         say(f"Starting the ServiceTitan sandbox ({args.customers:,} customers) ...")
         sandbox = SandboxProcess(

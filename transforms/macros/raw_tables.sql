@@ -77,14 +77,14 @@
 
 {#-
   The select list of the raw record (every column but the loader's _sdc_*
-  ones) for `cross join lateral (...) as source_record`, so that
+  ones and the tap's tenant_id) for `cross join lateral (...) as source_record`, so that
   to_jsonb(source_record) is full_data. The columns come in the order jsonb
   keeps object keys (shorter first, then bytewise), so to_jsonb finds them
   sorted and skips sorting them for every row.
 -#}
 {% macro raw_record(raw) -%}
     {%- set keyed = [] -%}
-    {%- for name in raw.columns if not name.startswith('_sdc_') -%}
+    {%- for name in raw.columns if not name.startswith('_sdc_') and name != 'tenant_id' -%}
         {%- do keyed.append('%05d' | format(name | length) ~ name) -%}
     {%- endfor -%}
     select

@@ -3,9 +3,10 @@
 
   servicetitan_start_run: creates st_sync_log and the incremental state tables
   when missing, indexes the raw tables on _sdc_batched_at (what every
-  incremental run filters on), and records this invocation's window: the
-  newest _sdc_batched_at of each raw table, and whether it has rows without
-  one (macros/changed_rows.sql).
+  incremental run filters on), and records this invocation's tenant, read
+  from the raw rows (macros/tenant.sql), and its window: the newest
+  _sdc_batched_at of each raw table, and whether it has rows without one
+  (macros/changed_rows.sql).
 
   servicetitan_log_failed_models: one st_sync_log row, status failed, for each
   st_* model that failed or was skipped because a model it reads failed. A
@@ -26,8 +27,8 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set tenant_id = servicetitan_tenant_id() -%}
     {%- set log = servicetitan_state_table('st_sync_log') -%}
+    {%- set raw_tenants = servicetitan_state_table('servicetitan_raw_tenants') -%}
     {%- set watermarks = servicetitan_state_table('servicetitan_watermarks') -%}
     {%- set run_window = servicetitan_state_table('servicetitan_run_window') -%}
     {%- set to_refresh = servicetitan_state_table('servicetitan_customers_to_refresh') -%}
@@ -48,8 +49,22 @@
     ) -%}
     {%- set present = existing.columns[0].values() | list -%}
     {%- set unbatched = servicetitan_unbatched_tables(raw_schema, present) -%}
+    {%- set tenant = servicetitan_raw_schema_tenant(
+        raw_schema, servicetitan_present_raw_tables(raw_schema)
+    ) -%}
+    {%- set tenant_id = (tenant | int) ~ '::bigint' if tenant is not none else none -%}
+
+    -- tenants' runs may start side by side: one at a time creates what is missing
+    select pg_advisory_xact_lock(hashtext('servicetitan_start_run'));
 
     create schema if not exists {{ adapter.quote(target.schema) }};
+
+    -- the tenant each raw schema holds, read from its rows at the start of a run
+    create table if not exists {{ raw_tenants }} (
+        raw_schema text primary key,
+        tenant_id bigint not null,
+        recorded_at timestamptz not null
+    );
 
     -- st_sync_log: one row per st_* table per run (SPEC.md section 4)
     create table if not exists {{ log }} (
@@ -109,9 +124,16 @@
         on {{ adapter.quote(raw_schema) }}.{{ adapter.quote(table_name) }} (_sdc_batched_at);
     {% endfor %}
 
-    delete from {{ run_window }} where tenant_id = {{ tenant_id }};
+    delete from {{ raw_tenants }} where raw_schema = {{ servicetitan_quote(raw_schema) }};
 
-    {% if present %}
+    {% if tenant_id is not none %}
+    insert into {{ raw_tenants }} (raw_schema, tenant_id, recorded_at)
+    values ({{ servicetitan_quote(raw_schema) }}, {{ tenant_id }}, now());
+
+    delete from {{ run_window }} where tenant_id = {{ tenant_id }};
+    {% endif %}
+
+    {% if present and tenant_id is not none %}
     insert into {{ run_window }} (tenant_id, raw_table, until, has_unbatched_rows, invocation_id)
     {%- for table_name in present %}
     select
@@ -169,7 +191,10 @@
     {%- if not failed -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set tenant_id = servicetitan_tenant_id() -%}
+    {%- set tenant_id = servicetitan_recorded_tenant_id() -%}
+    {%- if tenant_id is none -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set log = servicetitan_state_table('st_sync_log') -%}
     insert into {{ log }} (
         tenant_id,

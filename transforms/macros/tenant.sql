@@ -1,26 +1,167 @@
 {#-
-  The tenant every st_* row is keyed by, as a SQL literal: the var tenant_id
-  (the dbt-postgres setting tenant_id, else TAP_SERVICETITAN_TENANT_ID).
-  The staging models take tenant_id from here and nowhere else, so reading the
-  tenant from the raw rows instead changes this one macro.
+  The tenant travels with the data: tap-servicetitan writes `tenant_id` into
+  every record, so every raw row says which tenant it came from and the
+  staging models read `tenant_id` from the rows. There is no tenant setting.
+
+  One raw schema holds one tenant (each tenant's loader writes its own schema;
+  README, "Many tenants"). At the start of every invocation,
+  servicetitan_raw_schema_tenant() reads which tenant the raw schema holds and
+  on-run-start records it in servicetitan_raw_tenants, beside the st_* tables;
+  servicetitan_tenant_id() is that tenant, the key of this run's state
+  (watermarks, run window, queued customers, st_sync_log).
+-#}
+
+{#-
+  This invocation's tenant (the raw schema's), as a SQL literal; null::bigint
+  while no raw row exists: the models then build empty tables and log nothing.
 -#}
 {% macro servicetitan_tenant_id() -%}
     {%- if not execute -%}
         {{ return('null::bigint') }}
     {%- endif -%}
-    {%- set value = var('tenant_id', '') | string | trim -%}
-    {%- if value == '' -%}
+    {{ return(servicetitan_recorded_tenant_id() or 'null::bigint') }}
+{%- endmacro %}
+
+
+{#- The tenant on-run-start recorded for the raw schema (a SQL literal), none if none. -#}
+{% macro servicetitan_recorded_tenant_id() -%}
+    {%- set found = run_query(
+        "select tenant_id from " ~ servicetitan_state_table('servicetitan_raw_tenants')
+        ~ " where raw_schema = " ~ servicetitan_quote(source('servicetitan', 'customers').schema)
+    ) -%}
+    {{ return((found.rows[0][0] | int) ~ '::bigint' if found.rows else none) }}
+{%- endmacro %}
+
+
+{#-
+  The tenant the raw tables `present` (names) of raw_schema hold, as an
+  integer, none when no row carries one. Fails when they hold several
+  tenants. Rows loaded before the tap wrote tenant ids (tenant_id null, or no
+  such column) are adopted by the tenant of the others, when there is one.
+-#}
+{% macro servicetitan_raw_schema_tenant(raw_schema, present) %}
+    {%- set reads = [] -%}
+    {%- for table_name in present -%}
+        {%- set relation = servicetitan_raw_relation(raw_schema, table_name) -%}
+        {%- if 'tenant_id' in servicetitan_column_names(relation) -%}
+            {%- do reads.append(
+                "(select distinct '" ~ table_name ~ "' as raw_table, tenant_id from " ~ relation ~ ")"
+            ) -%}
+        {%- else -%}
+            {%- do reads.append(
+                "(select '" ~ table_name ~ "', null::bigint where exists (select 1 from "
+                ~ relation ~ "))"
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not reads -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query(reads | join(' union all ')) -%}
+    {%- set tenants = [] -%}
+    {%- set untagged = [] -%}
+    {%- for table_name, tenant_id in found.rows -%}
+        {%- if tenant_id is none -%}
+            {%- do untagged.append(table_name) -%}
+        {%- elif (tenant_id | int) not in tenants -%}
+            {%- do tenants.append(tenant_id | int) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if tenants | length > 1 -%}
         {{ exceptions.raise_compiler_error(
-            "tenant id is required: set the dbt-postgres setting tenant_id "
-            ~ "(DBT_POSTGRES_TENANT_ID) or TAP_SERVICETITAN_TENANT_ID, "
-            ~ "or pass --vars '{tenant_id: 1234567}'"
+            "raw schema " ~ raw_schema ~ " holds rows of several tenants ("
+            ~ tenants | sort | join(', ') ~ "): give each tenant its own raw schema "
+            ~ "(the loader's default_target_schema) and run the transforms once per schema"
         ) }}
     {%- endif -%}
-    {%- if not value.isdigit() or value | length > 18 or value | int == 0 -%}
+    {%- if untagged and not tenants -%}
         {{ exceptions.raise_compiler_error(
-            "tenant id must be a positive integer (the dbt-postgres setting tenant_id / "
-            ~ "DBT_POSTGRES_TENANT_ID), got '" ~ value ~ "'"
+            "the raw rows in " ~ raw_schema ~ "." ~ untagged | join(', ') ~ " carry no tenant_id "
+            ~ "(loaded before the tap wrote tenant ids): run once "
+            ~ "meltano invoke dbt-postgres:adopt-tenant --args '{tenant_id: <tenant id>}'"
         ) }}
     {%- endif -%}
-    {{ return((value | int) ~ '::bigint') }}
+    {%- if untagged -%}
+        {%- do exceptions.warn(
+            "raw rows without tenant_id in " ~ raw_schema ~ "." ~ untagged | join(', ')
+            ~ " (loaded before the tap wrote tenant ids) now belong to tenant " ~ tenants[0]
+        ) -%}
+        {%- do run_query(servicetitan_adopt_tenant_sql(raw_schema, untagged, tenants[0])) -%}
+    {%- endif -%}
+    {{ return(tenants[0] if tenants else none) }}
+{% endmacro %}
+
+
+{#- Give the rows of raw tables without a tenant_id the tenant `tenant_id`. -#}
+{% macro servicetitan_adopt_tenant_sql(raw_schema, table_names, tenant_id) -%}
+    {%- for table_name in table_names -%}
+    {%- set relation = servicetitan_raw_relation(raw_schema, table_name) %}
+    alter table {{ relation }} add column if not exists tenant_id bigint;
+    update {{ relation }} set tenant_id = {{ tenant_id | int }} where tenant_id is null;
+    {%- endfor %}
+    commit;
+{%- endmacro %}
+
+
+{#-
+  run-operation adopt-tenant: migrate a raw schema loaded before the tap
+  wrote tenant ids, without a re-sync. Every raw row without a tenant_id gets
+  `tenant_id`; a schema that holds another tenant's rows is refused.
+    meltano invoke dbt-postgres:adopt-tenant --args '{tenant_id: 1234567}'
+-#}
+{% macro servicetitan_adopt_tenant(tenant_id=none) %}
+    {%- set value = (tenant_id if tenant_id is not none else '') | string | trim -%}
+    {%- if not value.isdigit() or value | int == 0 or value | length > 18 -%}
+        {{ exceptions.raise_compiler_error(
+            "adopt-tenant needs the tenant id of the raw rows, a positive integer: "
+            ~ "--args '{tenant_id: 1234567}' (got '" ~ value ~ "')"
+        ) }}
+    {%- endif -%}
+    {%- set raw_schema = source('servicetitan', 'customers').schema -%}
+    {%- set present = servicetitan_present_raw_tables(raw_schema) -%}
+    {%- set others = [] -%}
+    {%- for found in run_query(servicetitan_tagged_tenants_sql(raw_schema, present)).columns[0].values()
+        if found is not none and found | int != value | int -%}
+        {%- do others.append(found | int) -%}
+    {%- endfor -%}
+    {%- if others -%}
+        {{ exceptions.raise_compiler_error(
+            "raw schema " ~ raw_schema ~ " already holds rows of tenant " ~ others | join(', ')
+            ~ ": adopt-tenant only tags the rows of a single-tenant raw schema"
+        ) }}
+    {%- endif -%}
+    {%- do run_query(servicetitan_adopt_tenant_sql(raw_schema, present, value | int)) -%}
+    {{ log("raw rows of " ~ raw_schema ~ "." ~ present | join(', ') ~ " without a tenant_id "
+        ~ "now belong to tenant " ~ value, info=true) }}
+{% endmacro %}
+
+
+{#- The raw tables of servicetitan_raw_tables() that exist in raw_schema. -#}
+{% macro servicetitan_present_raw_tables(raw_schema) %}
+    {%- set found = run_query(
+        "select cls.relname::text from pg_catalog.pg_class as cls"
+        ~ " inner join pg_catalog.pg_namespace as nsp on nsp.oid = cls.relnamespace"
+        ~ " where nsp.nspname = " ~ servicetitan_quote(raw_schema)
+        ~ " and cls.relkind in ('r', 'p')"
+        ~ " and cls.relname in ('" ~ servicetitan_raw_tables() | join("', '") ~ "')"
+    ) -%}
+    {{ return(found.columns[0].values() | list) }}
+{% endmacro %}
+
+
+{#- The distinct tenant ids of the raw tables that have the column. -#}
+{% macro servicetitan_tagged_tenants_sql(raw_schema, present) -%}
+    {%- set reads = [] -%}
+    {%- for table_name in present -%}
+        {%- set relation = servicetitan_raw_relation(raw_schema, table_name) -%}
+        {%- if 'tenant_id' in servicetitan_column_names(relation) -%}
+            {%- do reads.append("select tenant_id from " ~ relation) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return((reads | join(' union ')) if reads else "select null::bigint where false") }}
+{%- endmacro %}
+
+
+{% macro servicetitan_raw_relation(raw_schema, table_name) -%}
+    {{ return(api.Relation.create(database=target.database, schema=raw_schema, identifier=table_name)) }}
 {%- endmacro %}

@@ -14,6 +14,10 @@
   A column the model's contract gains in a newer version is added to the
   table (filled as rows are rewritten; --full-refresh fills them all).
 
+  Tenants' runs may build side by side: a first build holds a lock on the
+  table's name until it commits, and a run that waited for it builds onto the
+  table the other created.
+
   --full-refresh: the model selects every raw row of the tenant, the upsert
   writes what differs, and the tenant's rows whose raw record is gone are
   deleted. The table is never dropped: it holds the other tenants too.
@@ -52,6 +56,17 @@
         set local work_mem = '64MB';
         set local synchronous_commit = off
     {%- endcall -%}
+
+    {%- if existing is none -%}
+        {#- another tenant's run may be creating the table at this moment: wait
+            for it to commit, then build onto its table -#}
+        {%- call statement('st_incremental_first_build') -%}
+            select pg_advisory_xact_lock(hashtext({{ servicetitan_quote(target_relation | string) }}))
+        {%- endcall -%}
+        {%- if servicetitan_column_names(target_relation) -%}
+            {%- set existing = target_relation -%}
+        {%- endif -%}
+    {%- endif -%}
 
     {%- if existing is none -%}
         {%- call statement('main') -%}
@@ -95,9 +110,12 @@
         } -%}
     {%- endif -%}
 
-    {%- call statement('st_sync_log') -%}
-        {{ servicetitan_completed_sql(written, full_refresh, reads_everything) }}
-    {%- endcall -%}
+    {#- a raw schema without rows has no tenant yet: nothing to log -#}
+    {%- if servicetitan_recorded_tenant_id() is not none -%}
+        {%- call statement('st_sync_log') -%}
+            {{ servicetitan_completed_sql(written, full_refresh, reads_everything) }}
+        {%- endcall -%}
+    {%- endif -%}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
 

@@ -9,7 +9,7 @@ source as (
 
 renamed as (
     select
-        {{ servicetitan_tenant_id() }} as tenant_id,
+        {{ raw_column(raw, 'tenant_id') }}::bigint as tenant_id,
         source.id as st_id,
         {{ raw_column(raw, 'customerId') }}::bigint as customer_id,
         {{ raw_column(raw, 'type') }}::text as type,

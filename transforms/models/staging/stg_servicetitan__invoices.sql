@@ -10,7 +10,7 @@ source as (
 
 renamed as (
     select
-        {{ servicetitan_tenant_id() }} as tenant_id,
+        {{ raw_column(raw, 'tenant_id') }}::bigint as tenant_id,
         source.id as st_id,
         ({{ raw_column(raw, 'customer') }}::jsonb ->> 'id')::bigint as customer_id,
         {{ raw_column(raw, 'customer') }}::jsonb ->> 'name' as customer_name,

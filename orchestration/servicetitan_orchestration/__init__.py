@@ -1,0 +1,1 @@
+"""Dagster orchestration of many ServiceTitan tenants (tenants.yml, Meltano, dbt)."""
