@@ -87,8 +87,7 @@
         constraint st_sync_log_status_check check (status in ('completed', 'failed'))
     );
 
-    create index if not exists st_sync_log_module_idx
-        on {{ log }} (tenant_id, module, status);
+    {{ servicetitan_create_missing_index('st_sync_log_module_idx', log, 'tenant_id, module, status') }}
 
     create table if not exists {{ watermarks }} (
         tenant_id bigint not null,
@@ -116,8 +115,7 @@
         queued_at timestamptz not null default now()
     );
 
-    create index if not exists servicetitan_customers_to_refresh_idx
-        on {{ to_refresh }} (tenant_id);
+    {{ servicetitan_create_missing_index('servicetitan_customers_to_refresh_idx', to_refresh, 'tenant_id') }}
 
     {% for table_name, indexed in existing.rows if not indexed %}
     create index if not exists {{ adapter.quote(table_name ~ '__sdc_batched_at_idx') }}
@@ -271,6 +269,21 @@
     {%- set moment = (moments | min) if attribute == 'started_at' else (moments | max) -%}
     {#- dbt's timings are UTC; naive ones get their offset -#}
     {{ return("'" ~ moment ~ "'::timestamptz") }}
+{%- endmacro %}
+
+
+{#-
+  CREATE INDEX only when the index is missing: CREATE INDEX IF NOT EXISTS
+  takes its table's SHARE lock even when the index exists, and another
+  tenant's models writing that table side by side then deadlock with this
+  run's start.
+-#}
+{% macro servicetitan_create_missing_index(name, relation, columns) -%}
+    do $servicetitan$ begin
+        if to_regclass({{ servicetitan_quote(adapter.quote(relation.schema) ~ '.' ~ adapter.quote(name)) }}) is null then
+            create index {{ adapter.quote(name) }} on {{ relation }} ({{ columns }});
+        end if;
+    end $servicetitan$;
 {%- endmacro %}
 
 
