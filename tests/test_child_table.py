@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from servicetitan_devtools.child_table import (
     EXCLUDED,
-    README,
     per_parent_endpoints,
     readme_section,
     rendered,
 )
+from servicetitan_devtools.readme_sections import README
 from tap_servicetitan.streams import ALL_STREAMS, CHILD_STREAMS
 from tap_servicetitan.streams.children import CHILD_ROWS
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import yaml
 
+from servicetitan_devtools.readme_sections import README
 from servicetitan_devtools.stream_table import (
     EXCLUDED,
-    README,
     readme_section,
     rendered,
     tenant_wide_endpoints,

@@ -13,17 +13,14 @@ Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` p
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-
+from servicetitan_devtools.readme_sections import ReadmeSection
 from servicetitan_sandbox.reference import endpoints, url_parts
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
-BEGIN = "<!-- child-table:begin (servicetitan-child-table --write) -->"
-END = "<!-- child-table:end -->"
+SECTION = ReadmeSection(
+    "<!-- child-table:begin (servicetitan-child-table --write) -->",
+    "<!-- child-table:end -->",
+)
 
 #: Parents per figure of the cost column, and the request rates it is given at.
 PARENTS = 10_000
@@ -119,7 +116,7 @@ def excluded_rows() -> list[str]:
 
 def rendered() -> str:
     lines = [
-        BEGIN,
+        SECTION.begin,
         "",
         f"{len(CHILD_ROWS)} child streams. Each costs one request per parent visited (one per "
         f"5,000 children of a parent): a first run over {PARENTS:,} parents takes "
@@ -136,33 +133,19 @@ def rendered() -> str:
         "|---|---|---|",
         *excluded_rows(),
         "",
-        END,
+        SECTION.end,
     ]
     return "\n".join(lines)
 
 
 def readme_section(text: str) -> str | None:
     """The generated section of the README text, markers included; None if absent."""
-    if BEGIN not in text or END not in text:
-        return None
-    return text[text.index(BEGIN) : text.index(END) + len(END)]
+    return SECTION.find(text)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="replace the section in README.md")
-    args = parser.parse_args(argv)
-    if not args.write:
-        print(rendered())
-        return 0
-    text = README.read_text(encoding="utf-8")
-    section = readme_section(text)
-    if section is None:
-        print(f"README.md has no {BEGIN} ... {END} section", file=sys.stderr)
-        return 1
-    README.write_text(text.replace(section, rendered()), encoding="utf-8")
-    return 0
+    return SECTION.main(argv, __doc__.splitlines()[0], rendered)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -12,18 +12,15 @@ Usage: ``servicetitan-stream-table [--write]`` (prints the section; ``--write`` 
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-
+from servicetitan_devtools.readme_sections import ReadmeSection
 from servicetitan_sandbox.reference import endpoints, url_parts
 from tap_servicetitan.client import ExportStream
 from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
 
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
-BEGIN = "<!-- stream-table:begin (servicetitan-stream-table --write) -->"
-END = "<!-- stream-table:end -->"
+SECTION = ReadmeSection(
+    "<!-- stream-table:begin (servicetitan-stream-table --write) -->",
+    "<!-- stream-table:end -->",
+)
 
 SAME_AS_EXPORT = "the export feed `{}` serves the same records (and reports deletions)"
 NO_KEY = "its rows have no identifier, so no primary key to upsert on"
@@ -133,7 +130,7 @@ def excluded_rows() -> list[str]:
 
 def rendered() -> str:
     lines = [
-        BEGIN,
+        SECTION.begin,
         "",
         f"{len(ALL_STREAMS)} streams; **default** = selected in `meltano.yml`.",
         "",
@@ -147,33 +144,19 @@ def rendered() -> str:
         "|---|---|---|",
         *excluded_rows(),
         "",
-        END,
+        SECTION.end,
     ]
     return "\n".join(lines)
 
 
 def readme_section(text: str) -> str | None:
     """The generated section of the README text, markers included; None if absent."""
-    if BEGIN not in text or END not in text:
-        return None
-    return text[text.index(BEGIN) : text.index(END) + len(END)]
+    return SECTION.find(text)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="replace the section in README.md")
-    args = parser.parse_args(argv)
-    if not args.write:
-        print(rendered())
-        return 0
-    text = README.read_text(encoding="utf-8")
-    section = readme_section(text)
-    if section is None:
-        print(f"README.md has no {BEGIN} ... {END} section", file=sys.stderr)
-        return 1
-    README.write_text(text.replace(section, rendered()), encoding="utf-8")
-    return 0
+    return SECTION.main(argv, __doc__.splitlines()[0], rendered)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
