@@ -86,6 +86,30 @@
 {%- endmacro %}
 
 
+{#-
+  servicetitan_changed_condition as SQL that reads the bounds itself (no
+  query while rendering), for statements whose plan does not hinge on them.
+-#}
+{% macro servicetitan_changed_condition_sql(raw_table, column, everything) -%}
+    {%- if everything or not execute -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set tenant_id = servicetitan_tenant_id() -%}
+    {{ return(
+        "((" ~ column ~ " > coalesce((select watermarks.watermark from "
+        ~ servicetitan_state_table('servicetitan_watermarks') ~ " as watermarks"
+        ~ " where watermarks.tenant_id = " ~ tenant_id
+        ~ " and watermarks.model = '" ~ model.name ~ "'"
+        ~ " and watermarks.raw_table = '" ~ raw_table ~ "'), '-infinity')"
+        ~ " and " ~ column ~ " <= coalesce((select run_window.until from "
+        ~ servicetitan_state_table('servicetitan_run_window') ~ " as run_window"
+        ~ " where run_window.tenant_id = " ~ tenant_id
+        ~ " and run_window.raw_table = '" ~ raw_table ~ "'), '-infinity'))"
+        ~ " or " ~ column ~ " is null)"
+    ) }}
+{%- endmacro %}
+
+
 {#- st_customers' post-hook: it has recomputed every queued customer. -#}
 {% macro servicetitan_clear_customers_to_refresh() -%}
     delete from {{ servicetitan_state_table('servicetitan_customers_to_refresh') }}

@@ -12,14 +12,21 @@
 -#}
 
 {#-
-  This invocation's tenant (the raw schema's), as a SQL literal; null::bigint
-  while no raw row exists: the models then build empty tables and log nothing.
+  This invocation's tenant (the raw schema's) as a SQL expression: a scalar
+  subquery on servicetitan_raw_tenants, null while no raw row exists (the
+  models then build empty tables and log nothing). An expression, not a value
+  looked up while rendering, so using it costs no query of its own.
 -#}
 {% macro servicetitan_tenant_id() -%}
     {%- if not execute -%}
         {{ return('null::bigint') }}
     {%- endif -%}
-    {{ return(servicetitan_recorded_tenant_id() or 'null::bigint') }}
+    {{ return(
+        "(select raw_tenants.tenant_id from "
+        ~ servicetitan_state_table('servicetitan_raw_tenants') ~ " as raw_tenants"
+        ~ " where raw_tenants.raw_schema = "
+        ~ servicetitan_quote(source('servicetitan', 'customers').schema) ~ ")"
+    ) }}
 {%- endmacro %}
 
 
@@ -38,12 +45,29 @@
   integer, none when no row carries one. Fails when they hold several
   tenants. Rows loaded before the tap wrote tenant ids (tenant_id null, or no
   such column) are adopted by the tenant of the others, when there is one.
+  After a first run only the rows batched since the previous run are read (a
+  whole scan of every raw table took a quarter of a second at 100k customers).
 -#}
 {% macro servicetitan_raw_schema_tenant(raw_schema, present) %}
+    {%- set checked = servicetitan_tenant_checked_until(raw_schema) -%}
+    {%- set tagged = servicetitan_tables_with_tenant_id(raw_schema, present) -%}
     {%- set reads = [] -%}
     {%- for table_name in present -%}
         {%- set relation = servicetitan_raw_relation(raw_schema, table_name) -%}
-        {%- if 'tenant_id' in servicetitan_column_names(relation) -%}
+        {%- if table_name in tagged and table_name in checked -%}
+            {#- the rows up to the previous run's window were checked by that run
+                (one tenant, now tagged): one of them stands for all; the rows
+                batched since, found by the _sdc_batched_at index, are read -#}
+            {%- set until = "'" ~ checked[table_name] ~ "'::timestamp" -%}
+            {%- do reads.append(
+                "(select distinct '" ~ table_name ~ "' as raw_table, tenant_id from " ~ relation
+                ~ " where _sdc_batched_at > " ~ until ~ " or _sdc_batched_at is null)"
+            ) -%}
+            {%- do reads.append(
+                "(select '" ~ table_name ~ "', tenant_id from " ~ relation
+                ~ " where _sdc_batched_at <= " ~ until ~ " limit 1)"
+            ) -%}
+        {%- elif table_name in tagged -%}
             {%- do reads.append(
                 "(select distinct '" ~ table_name ~ "' as raw_table, tenant_id from " ~ relation ~ ")"
             ) -%}
@@ -89,6 +113,55 @@
         {%- do run_query(servicetitan_adopt_tenant_sql(raw_schema, untagged, tenants[0])) -%}
     {%- endif -%}
     {{ return(tenants[0] if tenants else none) }}
+{% endmacro %}
+
+
+{#-
+  Per raw table of raw_schema, the end of the previous run's window (text):
+  the newest _sdc_batched_at whose rows that run checked for their tenant.
+  Empty before the first run.
+-#}
+{% macro servicetitan_tenant_checked_until(raw_schema) %}
+    {%- set raw_tenants = servicetitan_state_table('servicetitan_raw_tenants') -%}
+    {%- set run_window = servicetitan_state_table('servicetitan_run_window') -%}
+    {%- set state_exists = run_query(
+        "select to_regclass(" ~ servicetitan_quote(raw_tenants.include(database=false) | string)
+        ~ ") is not null and to_regclass("
+        ~ servicetitan_quote(run_window.include(database=false) | string) ~ ") is not null"
+    ).rows[0][0] -%}
+    {%- if not state_exists -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select run_window.raw_table, to_char(run_window.until, 'YYYY-MM-DD HH24:MI:SS.US')"
+        ~ " from " ~ raw_tenants ~ " as raw_tenants"
+        ~ " inner join " ~ run_window ~ " as run_window"
+        ~ "   on run_window.tenant_id = raw_tenants.tenant_id"
+        ~ " where raw_tenants.raw_schema = " ~ servicetitan_quote(raw_schema)
+        ~ " and run_window.until is not null"
+    ) -%}
+    {%- set checked = {} -%}
+    {%- for table_name, until in found.rows -%}
+        {%- do checked.update({table_name: until}) -%}
+    {%- endfor -%}
+    {{ return(checked) }}
+{% endmacro %}
+
+
+{#- The raw tables among `present` (names) of raw_schema that have a tenant_id column. -#}
+{% macro servicetitan_tables_with_tenant_id(raw_schema, present) %}
+    {%- if not present -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select cls.relname::text from pg_catalog.pg_class as cls"
+        ~ " inner join pg_catalog.pg_namespace as nsp on nsp.oid = cls.relnamespace"
+        ~ " inner join pg_catalog.pg_attribute as att on att.attrelid = cls.oid"
+        ~ " where nsp.nspname = " ~ servicetitan_quote(raw_schema)
+        ~ " and cls.relname in ('" ~ present | join("', '") ~ "')"
+        ~ " and att.attname = 'tenant_id' and not att.attisdropped"
+    ) -%}
+    {{ return(found.columns[0].values() | list) }}
 {% endmacro %}
 
 
