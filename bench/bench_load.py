@@ -10,6 +10,7 @@ other processes share the machine (wall times then vary). ``batch`` is the proje
 files are measured); ``records`` sets ``batch_config`` to ``{}``.
 
     python bench/bench_load.py [--sizes 20000,50000] [--modes batch,records] [--repeat 2]
+        [--batch-size 50000]   (records a file, instead of meltano.yml's batch_size)
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def environment(sandbox: SandboxProcess, state_dir: str, batch_config: dict) -> 
     }
 
 
-def measure(sandbox: SandboxProcess, mode: str) -> None:
+def measure(sandbox: SandboxProcess, mode: str, batch_size: int | None) -> None:
     recreate_database()
     with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as batches:
         batch_config: dict = {}
@@ -94,6 +95,8 @@ def measure(sandbox: SandboxProcess, mode: str) -> None:
             if not batch_config:
                 raise SystemExit("meltano.yml declares no batch_config for tap-servicetitan")
             batch_config["storage"] = {"root": Path(batches).as_uri()}
+            if batch_size:
+                batch_config["batch_size"] = batch_size
         env = environment(sandbox, state_dir, batch_config)
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -113,7 +116,8 @@ def measure(sandbox: SandboxProcess, mode: str) -> None:
             raise SystemExit(f"meltano run failed ({proc.returncode})")
     records = raw_rows()
     print(
-        f"{sandbox.customers:>7} customers | {mode:<7} | {records:>8} records in {seconds:6.1f} s "
+        f"{sandbox.customers:>7} customers | {mode_label(mode, batch_size):<13} | {records:>8} "
+        f"records in {seconds:6.1f} s "
         f"= {records / seconds:8,.0f} records/s | CPU s tap {usage.cpu_seconds['tap']:5.1f}, "
         f"target {usage.cpu_seconds['target']:5.1f}, meltano {usage.cpu_seconds['meltano']:5.1f} "
         f"| peak RSS tap "
@@ -123,17 +127,25 @@ def measure(sandbox: SandboxProcess, mode: str) -> None:
     )
 
 
+def mode_label(mode: str, batch_size: int | None) -> str:
+    """The mode as printed: ``batch`` with the batch size when it is not meltano.yml's."""
+    return f"batch/{batch_size}" if mode == "batch" and batch_size else mode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="20000,50000")
     parser.add_argument("--modes", default="batch,records")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--batch-size", type=int, help="records a BATCH file (default: meltano.yml's batch_size)"
+    )
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",")):
         with SandboxProcess(size) as sandbox:
             for _ in range(args.repeat):
                 for mode in args.modes.split(","):
-                    measure(sandbox, mode)
+                    measure(sandbox, mode, args.batch_size)
 
 
 if __name__ == "__main__":
