@@ -70,20 +70,21 @@ class TreeMemory:
             self._done.wait(self.interval)
 
 
-def create_databases(*names: str) -> None:
+def on_server(*statements: str) -> None:
+    """Run statements outside any database (creating and dropping the benchmark's)."""
     with psycopg.connect(
         host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
     ) as conn:
-        for name in names:
-            conn.execute(f"create database {name}")
+        for statement in statements:
+            conn.execute(statement)
+
+
+def create_databases(*names: str) -> None:
+    on_server(*(f"create database {name}" for name in names))
 
 
 def drop_databases(*names: str) -> None:
-    with psycopg.connect(
-        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
-        for name in names:
-            conn.execute(f"drop database if exists {name} with (force)")
+    on_server(*(f"drop database if exists {name} with (force)" for name in names))
 
 
 def tenants_file(folder: Path, sandboxes: dict[int, SandboxProcess]) -> Path:

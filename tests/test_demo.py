@@ -62,12 +62,16 @@ def demo_env(tmp_path):
         admin.execute(f'drop database if exists "{name}" with (force)')
 
 
-def run_demo(env: dict, database: str) -> str:
+def run_demo(
+    env: dict, database: str, *options: str, customers: int = CUSTOMERS, timeout: int = 300
+) -> str:
+    """``servicetitan-demo`` on the local PostgreSQL; its output, after asserting it succeeded."""
     result = subprocess.run(
         [
             str(Path(sys.executable).parent / "servicetitan-demo"),
+            *options,
             "--customers",
-            str(CUSTOMERS),
+            str(customers),
             "--database",
             database,
             "--postgres",
@@ -77,7 +81,7 @@ def run_demo(env: dict, database: str) -> str:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
     output = result.stdout + result.stderr
@@ -187,28 +191,8 @@ def test_demo_full_then_incremental(demo_env) -> None:
 def test_demo_tenants_syncs_three_sandboxes_through_dagster(demo_env) -> None:
     """`--tenants 3`: three sandbox tenants side by side, a summary line for each."""
     database, env = demo_env
-    result = subprocess.run(
-        [
-            str(BIN / "servicetitan-demo"),
-            "--tenants",
-            "3",
-            "--customers",
-            "40",
-            "--database",
-            database,
-            "--postgres",
-            "local",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    output = result.stdout + result.stderr
     try:
-        assert result.returncode == 0, output[-4000:]
+        output = run_demo(env, database, "--tenants", "3", customers=40, timeout=600)
         assert "3 tenants synced side by side" in output
         lines = re.findall(r"^  (100000[123])\s+ok\s+40\s", output, flags=re.MULTILINE)
         assert lines == ["1000001", "1000002", "1000003"], output[-3000:]

@@ -61,51 +61,43 @@
 {%- endmacro %}
 
 
-{% macro servicetitan_changed_condition(raw_table, column, everything) -%}
-    {%- if everything or not execute -%}
-        {{ return('true') }}
-    {%- endif -%}
-    {%- set bounds = run_query(
-        "select coalesce(("
-        ~ " select to_char(watermarks.watermark, 'YYYY-MM-DD HH24:MI:SS.US')"
-        ~ " from " ~ servicetitan_state_table('servicetitan_watermarks') ~ " as watermarks"
-        ~ " where watermarks.tenant_id = " ~ servicetitan_tenant_id()
-        ~ " and watermarks.model = '" ~ model.name ~ "'"
-        ~ " and watermarks.raw_table = '" ~ raw_table ~ "'"
-        ~ "), '-infinity'), coalesce(("
-        ~ " select to_char(run_window.until, 'YYYY-MM-DD HH24:MI:SS.US')"
-        ~ " from " ~ servicetitan_state_table('servicetitan_run_window') ~ " as run_window"
-        ~ " where run_window.tenant_id = " ~ servicetitan_tenant_id()
-        ~ " and run_window.raw_table = '" ~ raw_table ~ "'"
-        ~ "), '-infinity')"
-    ).rows[0] -%}
-    {{ return(
-        "((" ~ column ~ " > '" ~ bounds[0] ~ "'::timestamp and " ~ column ~ " <= '"
-        ~ bounds[1] ~ "'::timestamp) or " ~ column ~ " is null)"
-    ) }}
-{%- endmacro %}
-
-
 {#-
-  servicetitan_changed_condition as SQL that reads the bounds itself (no
-  query while rendering), for statements whose plan does not hinge on them.
+  The condition on `column` (the rows' _sdc_batched_at): batched after the
+  model's watermark for raw_table and up to this invocation's window, or never
+  batched. literal: the bounds are read while rendering and written in as
+  timestamps, so the planner sees how few rows they select (the models'
+  queries); otherwise the condition reads them itself (no query of its own).
 -#}
-{% macro servicetitan_changed_condition_sql(raw_table, column, everything) -%}
+{% macro servicetitan_changed_condition(raw_table, column, everything, literal=true) -%}
     {%- if everything or not execute -%}
         {{ return('true') }}
     {%- endif -%}
     {%- set tenant_id = servicetitan_tenant_id() -%}
-    {{ return(
-        "((" ~ column ~ " > coalesce((select watermarks.watermark from "
+    {%- set bounds = [
+        "(select watermarks.watermark from "
         ~ servicetitan_state_table('servicetitan_watermarks') ~ " as watermarks"
         ~ " where watermarks.tenant_id = " ~ tenant_id
         ~ " and watermarks.model = '" ~ model.name ~ "'"
-        ~ " and watermarks.raw_table = '" ~ raw_table ~ "'), '-infinity')"
-        ~ " and " ~ column ~ " <= coalesce((select run_window.until from "
+        ~ " and watermarks.raw_table = '" ~ raw_table ~ "')",
+        "(select run_window.until from "
         ~ servicetitan_state_table('servicetitan_run_window') ~ " as run_window"
         ~ " where run_window.tenant_id = " ~ tenant_id
-        ~ " and run_window.raw_table = '" ~ raw_table ~ "'), '-infinity'))"
-        ~ " or " ~ column ~ " is null)"
+        ~ " and run_window.raw_table = '" ~ raw_table ~ "')",
+    ] -%}
+    {%- if literal -%}
+        {%- set found = run_query(
+            "select coalesce(to_char(" ~ bounds[0] ~ ", 'YYYY-MM-DD HH24:MI:SS.US'), '-infinity'),"
+            ~ " coalesce(to_char(" ~ bounds[1] ~ ", 'YYYY-MM-DD HH24:MI:SS.US'), '-infinity')"
+        ).rows[0] -%}
+        {%- set after = "'" ~ found[0] ~ "'::timestamp" -%}
+        {%- set until = "'" ~ found[1] ~ "'::timestamp" -%}
+    {%- else -%}
+        {%- set after = "coalesce(" ~ bounds[0] ~ ", '-infinity')" -%}
+        {%- set until = "coalesce(" ~ bounds[1] ~ ", '-infinity')" -%}
+    {%- endif -%}
+    {{ return(
+        "((" ~ column ~ " > " ~ after ~ " and " ~ column ~ " <= " ~ until ~ ") or "
+        ~ column ~ " is null)"
     ) }}
 {%- endmacro %}
 

@@ -50,7 +50,7 @@
 -#}
 {% macro servicetitan_raw_schema_tenant(raw_schema, present) %}
     {%- set checked = servicetitan_tenant_checked_until(raw_schema) -%}
-    {%- set tagged = servicetitan_tables_with_tenant_id(raw_schema, present) -%}
+    {%- set tagged = servicetitan_present_raw_tables(raw_schema, with_column='tenant_id') -%}
     {%- set reads = [] -%}
     {%- for table_name in present -%}
         {%- set relation = servicetitan_raw_relation(raw_schema, table_name) -%}
@@ -148,23 +148,6 @@
 {% endmacro %}
 
 
-{#- The raw tables among `present` (names) of raw_schema that have a tenant_id column. -#}
-{% macro servicetitan_tables_with_tenant_id(raw_schema, present) %}
-    {%- if not present -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set found = run_query(
-        "select cls.relname::text from pg_catalog.pg_class as cls"
-        ~ " inner join pg_catalog.pg_namespace as nsp on nsp.oid = cls.relnamespace"
-        ~ " inner join pg_catalog.pg_attribute as att on att.attrelid = cls.oid"
-        ~ " where nsp.nspname = " ~ servicetitan_quote(raw_schema)
-        ~ " and cls.relname in ('" ~ present | join("', '") ~ "')"
-        ~ " and att.attname = 'tenant_id' and not att.attisdropped"
-    ) -%}
-    {{ return(found.columns[0].values() | list) }}
-{% endmacro %}
-
-
 {#- Give the rows of raw tables without a tenant_id the tenant `tenant_id`. -#}
 {% macro servicetitan_adopt_tenant_sql(raw_schema, table_names, tenant_id) -%}
     {%- for table_name in table_names -%}
@@ -209,14 +192,23 @@
 {% endmacro %}
 
 
-{#- The raw tables of servicetitan_raw_tables() that exist in raw_schema. -#}
-{% macro servicetitan_present_raw_tables(raw_schema) %}
+{#-
+  The raw tables of servicetitan_raw_tables() that exist in raw_schema (with
+  the column `with_column`, when given).
+-#}
+{% macro servicetitan_present_raw_tables(raw_schema, with_column=none) %}
     {%- set found = run_query(
         "select cls.relname::text from pg_catalog.pg_class as cls"
         ~ " inner join pg_catalog.pg_namespace as nsp on nsp.oid = cls.relnamespace"
         ~ " where nsp.nspname = " ~ servicetitan_quote(raw_schema)
         ~ " and cls.relkind in ('r', 'p')"
         ~ " and cls.relname in ('" ~ servicetitan_raw_tables() | join("', '") ~ "')"
+        ~ (
+            " and exists (select 1 from pg_catalog.pg_attribute as att"
+            ~ " where att.attrelid = cls.oid and not att.attisdropped"
+            ~ " and att.attname = " ~ servicetitan_quote(with_column) ~ ")"
+            if with_column else ""
+        )
     ) -%}
     {{ return(found.columns[0].values() | list) }}
 {% endmacro %}

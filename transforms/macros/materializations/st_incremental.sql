@@ -360,7 +360,9 @@
         (
             select count(*)
             from {{ raw.relation }}
-            where {{ servicetitan_changed_condition_sql(raw_tables[0], '_sdc_batched_at', reads_everything) }}
+            where {{ servicetitan_changed_condition(
+                raw_tables[0], '_sdc_batched_at', reads_everything, literal=false
+            ) }}
         ),
         {%- endif %}
         {{ written.created }},
