@@ -7,9 +7,12 @@ CPU time of Meltano, which forwards every message line), and the peak size
 of the batch folder. CPU times say where the work went even when
 other processes share the machine (wall times then vary). ``batch`` is the project's configuration (meltano.yml's
 ``batch_config``, its folder moved to a temporary one so that only this run's
-files are measured); ``records`` sets ``batch_config`` to ``{}``.
+files are measured); ``records`` sets ``batch_config`` to ``{}``; ``loader``
+runs the tap alone into BATCH files first (not timed) and then times
+``meltano invoke target-postgres`` reading the saved messages: target-postgres
+with nothing else running, the ceiling of the ``batch`` pipeline.
 
-    python bench/bench_load.py [--sizes 20000,50000] [--modes batch,records] [--repeat 2]
+    python bench/bench_load.py [--sizes 20000,50000] [--modes batch,records,loader] [--repeat 2]
         [--batch-size 50000]   (records a file, instead of meltano.yml's batch_size)
 """
 
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from pathlib import Path
 
 import psycopg
@@ -38,7 +42,7 @@ DATABASE = "st_bench_load"
 RAW_TABLES = CORE_STREAM_NAMES
 #: What each process's command line contains (Meltano itself forwards every message line).
 PROCESSES = {
-    "meltano": "bin/meltano run",
+    "meltano": "bin/meltano ",
     "tap": "bin/tap-servicetitan",
     "target": "bin/target-postgres",
 }
@@ -86,34 +90,62 @@ def environment(sandbox: SandboxProcess, state_dir: str, batch_config: dict) -> 
     }
 
 
+def batch_config_in(folder: str, batch_size: int | None) -> dict:
+    """meltano.yml's ``batch_config`` with its files under ``folder``."""
+    batch_config = project_batch_config() or {}
+    if not batch_config:
+        raise SystemExit("meltano.yml declares no batch_config for tap-servicetitan")
+    batch_config["storage"] = {"root": Path(folder).as_uri()}
+    if batch_size:
+        batch_config["batch_size"] = batch_size
+    return batch_config
+
+
+def timed(
+    command: list[str], env: dict, folder: str, stdin: t.IO | None = None
+) -> tuple[float, PeakUsage]:
+    """Run a Meltano command to its end: wall seconds and the usage of its processes."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(BIN / "meltano"), *command],
+        cwd=ROOT,
+        env=env,
+        stdin=stdin,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    usage = PeakUsage(proc.pid, PROCESSES, folder=Path(folder)).start()
+    _, stderr = proc.communicate()
+    seconds = time.perf_counter() - started
+    usage.stop()
+    if proc.returncode:
+        sys.stderr.write(stderr[-3000:])
+        raise SystemExit(f"meltano {command[0]} failed ({proc.returncode})")
+    return seconds, usage
+
+
 def measure(sandbox: SandboxProcess, mode: str, batch_size: int | None) -> None:
     recreate_database()
     with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as batches:
-        batch_config: dict = {}
-        if mode == "batch":
-            batch_config = project_batch_config() or {}
-            if not batch_config:
-                raise SystemExit("meltano.yml declares no batch_config for tap-servicetitan")
-            batch_config["storage"] = {"root": Path(batches).as_uri()}
-            if batch_size:
-                batch_config["batch_size"] = batch_size
+        batch_config = batch_config_in(batches, batch_size) if mode != "records" else {}
         env = environment(sandbox, state_dir, batch_config)
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [str(BIN / "meltano"), "run", "tap-servicetitan", "target-postgres"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        usage = PeakUsage(proc.pid, PROCESSES, folder=Path(batches)).start()
-        _, stderr = proc.communicate()
-        seconds = time.perf_counter() - started
-        usage.stop()
-        if proc.returncode:
-            sys.stderr.write(stderr[-3000:])
-            raise SystemExit(f"meltano run failed ({proc.returncode})")
+        if mode == "loader":
+            with tempfile.TemporaryFile("w+") as messages:
+                subprocess.run(
+                    [str(BIN / "meltano"), "invoke", "tap-servicetitan"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=messages,
+                    stderr=subprocess.DEVNULL,
+                    check=True,
+                )
+                messages.seek(0)
+                # meltano run names the raw schema after the extractor; invoke does not
+                env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = "tap_servicetitan"
+                seconds, usage = timed(["invoke", "target-postgres"], env, batches, messages)
+        else:
+            seconds, usage = timed(["run", "tap-servicetitan", "target-postgres"], env, batches)
     records = raw_rows()
     print(
         f"{sandbox.customers:>7} customers | {mode_label(mode, batch_size):<13} | {records:>8} "
@@ -128,8 +160,8 @@ def measure(sandbox: SandboxProcess, mode: str, batch_size: int | None) -> None:
 
 
 def mode_label(mode: str, batch_size: int | None) -> str:
-    """The mode as printed: ``batch`` with the batch size when it is not meltano.yml's."""
-    return f"batch/{batch_size}" if mode == "batch" and batch_size else mode
+    """The mode as printed, with the batch size when it is not meltano.yml's."""
+    return f"{mode}/{batch_size}" if mode != "records" and batch_size else mode
 
 
 def main() -> None:
