@@ -76,18 +76,23 @@ TAP_STREAMS = ALL_STREAMS + CHILD_STREAMS
 
 CORE_STREAMS = tuple(stream for stream in ALL_STREAMS if stream.name in CORE_STREAM_NAMES)
 
-#: What meltano.yml selects: the core plus the tables of the common reports.
+#: What meltano.yml selects: the core, the tables of the common reports, and every
+#: stream the KPI tables read (SPEC section 7).
 DEFAULT_SELECTION = (
     *CORE_STREAM_NAMES,
     "payments",
     "invoice_items",
+    "gl_accounts",
     "business_units",
     "job_types",
+    "job_splits",
     "employees",
     "campaigns",
+    "costs",
     "calls",
     "memberships_export",
     "membership_types",
+    "membership_status_changes",
     "projects",
     "leads",
     "bookings",
