@@ -19,6 +19,9 @@
     {{ return([
         'customers', 'customer_contacts', 'locations', 'jobs',
         'invoices', 'appointments', 'estimates', 'technicians',
+        'invoice_items', 'gl_accounts', 'job_types', 'job_splits', 'appointment_assignments',
+        'job_timesheets', 'calls', 'costs', 'memberships_export', 'membership_status_changes',
+        'payments',
     ]) }}
 {%- endmacro %}
 
@@ -33,6 +36,8 @@
     {%- set run_window = servicetitan_state_table('servicetitan_run_window') -%}
     {%- set to_refresh = servicetitan_state_table('servicetitan_customers_to_refresh') -%}
     {%- set raw_schema = source('servicetitan', 'customers').schema -%}
+    {%- do servicetitan_check_timezone() -%}
+    {%- set kpi_queue = servicetitan_state_table('servicetitan_kpi_queue') -%}
     {%- set existing = run_query(
         "select cls.relname::text,"
         ~ " exists (select 1 from pg_catalog.pg_index as ind"
@@ -116,6 +121,19 @@
     );
 
     {{ servicetitan_create_missing_index('servicetitan_customers_to_refresh_idx', to_refresh, 'tenant_id') }}
+
+    -- the local days (or job ids) whose KPI rows a changed record touched, before
+    -- and after its change, until every KPI model has recomputed them
+    -- (macros/kpi.sql)
+    create table if not exists {{ kpi_queue }} (
+        tenant_id bigint not null,
+        queue text not null,
+        day date,
+        id bigint,
+        queued_at timestamp not null default (clock_timestamp() at time zone 'UTC')
+    );
+
+    {{ servicetitan_create_missing_index('servicetitan_kpi_queue_idx', kpi_queue, 'tenant_id, queue, queued_at') }}
 
     {% for table_name, indexed in existing.rows if not indexed %}
     create index if not exists {{ adapter.quote(table_name ~ '__sdc_batched_at_idx') }}

@@ -130,6 +130,7 @@
 
     {%- call statement('st_sync_log') -%}
         {{ servicetitan_completed_sql(written, full_refresh, reads_everything) }}
+        {{ kpi_advance_watermarks() if config.get('meta', {}).get('queues_read') }}
     {%- endcall -%}
 
     {%- if post_hooks -%}
@@ -180,6 +181,7 @@
         ~ "     or run_window.until > coalesce(watermarks.watermark, '-infinity'))"
         ~ ")"
         ~ (queued if meta.get('consumes_customers_to_refresh') else '')
+        ~ servicetitan_queued_condition(meta.get('queues_read', []), tenant_id)
     ) -%}
     {{ return(found.rows[0][0]) }}
 {% endmacro %}
@@ -275,6 +277,32 @@
             select removed.customer_id from removed
         ) as previous
         where previous.customer_id is not null
+    )
+    {%- endif %}
+
+    {%- set queues = config.get('meta', {}).get('queues', []) -%}
+    {%- if queues %},
+
+    queued_for_kpis as (
+        insert into {{ servicetitan_state_table('servicetitan_kpi_queue') }} (tenant_id, queue, day, id)
+        select distinct {{ tenant_id }}, touched.queue, touched.day, touched.id
+        from (
+            {%- for entry in queues %}
+            {%- set value = adapter.quote(entry['column']) %}
+            {%- set day = value if entry.get('kind', 'day') == 'day' else 'null::date' %}
+            {%- set id = value if entry.get('kind', 'day') == 'id' else 'null::bigint' %}
+            select '{{ entry['queue'] }}' as queue, {{ day }} as day, {{ id }} as id
+            from {{ target_relation }}
+            where tenant_id = {{ tenant_id }}
+                and (tenant_id, st_id) in (select changed.tenant_id, changed.st_id from {{ changed }} as changed)
+                and {{ value }} is not null
+            union all
+            select '{{ entry['queue'] }}', {{ day }}, {{ id }}
+            from {{ changed }}
+            where {{ value }} is not null
+            {{ 'union all' if not loop.last }}
+            {%- endfor %}
+        ) as touched
     )
     {%- endif %}
 
@@ -398,3 +426,20 @@
         updated_at = excluded.updated_at
     where watermarks.watermark < excluded.watermark;
 {% endmacro %}
+
+
+{#- " or <rows queued in one of `queues` since the model last read it>" (or nothing). -#}
+{% macro servicetitan_queued_condition(queues, tenant_id) -%}
+    {%- if not queues -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(
+        " or exists (select 1 from " ~ servicetitan_state_table('servicetitan_kpi_queue') ~ " as queued"
+        ~ " where queued.tenant_id = " ~ tenant_id
+        ~ " and queued.queue in ('" ~ queues | join("', '") ~ "')"
+        ~ " and queued.queued_at > coalesce((select watermarks.watermark from "
+        ~ servicetitan_state_table('servicetitan_watermarks') ~ " as watermarks"
+        ~ " where watermarks.tenant_id = queued.tenant_id and watermarks.model = '" ~ model.name ~ "'"
+        ~ " and watermarks.raw_table = 'queue:' || queued.queue), '-infinity'))"
+    ) }}
+{%- endmacro %}

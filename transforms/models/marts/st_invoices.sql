@@ -1,7 +1,11 @@
 -- st_invoices: one row per invoice, with status Paid / Unpaid.
 -- Feeds lifetime_value of st_customers.
 {{ config(
-    meta={'raw_tables': ['invoices'], 'customer_column': 'customer_id'},
+    meta={
+        'raw_tables': ['invoices'],
+        'customer_column': 'customer_id',
+        'queues': [{'queue': 'kpi_jobs', 'column': 'job_id', 'kind': 'id'}],
+    },
     indexes=[
         {'columns': ['tenant_id', 'customer_id']},
         {'columns': ['tenant_id', 'job_id']},
@@ -30,6 +34,7 @@ final as (
         invoices.business_unit_id,
         invoices.reference_number,
         invoices.invoice_type,
+        invoices.invoice_configuration,
         invoices.adjustment_to_id,
         invoices.invoice_date,
         invoices.due_date,

@@ -22,6 +22,7 @@ renamed as (
         ({{ raw_column(raw, 'businessUnit') }}::jsonb ->> 'id')::bigint as business_unit_id,
         {{ raw_column(raw, 'referenceNumber') }}::text as reference_number,
         {{ raw_column(raw, 'invoiceType') }}::jsonb ->> 'name' as invoice_type,
+        {{ raw_column(raw, 'invoiceConfiguration') }}::text as invoice_configuration,
         {{ raw_column(raw, 'adjustmentToId') }}::bigint as adjustment_to_id,
         {{ raw_column(raw, 'invoiceDate') }}::timestamptz as invoice_date,
         {{ raw_column(raw, 'dueDate') }}::timestamptz as due_date,

@@ -1,0 +1,142 @@
+-- Marketing per campaign and local day: leads and booked calls, completed
+-- jobs and revenue, the campaign's daily cost, cost per lead and ROI.
+-- Rules: README, "KPI tables".
+{%- set run_date = kpi_run_date() %}
+{{ config(
+    unique_key=['tenant_id', 'campaign_id', 'date'],
+    partition_by='date',
+    meta={'raw_tables': ['calls', 'costs'], 'queues_read': ['kpi_days']},
+    pre_hook="{{ kpi_campaign_daily_dirty() }}",
+) }}
+
+with
+
+jobs as (
+    select * from {{ ref('int_kpi_jobs') }}
+    where tenant_id = {{ servicetitan_tenant_id() }}
+        and is_completed
+        and {{ kpi_in_dirty('completed_date') }}
+        and completed_date <= {{ run_date }}
+),
+
+-- completed jobs, converted jobs and completed revenue by the job's campaign
+job_measures as (
+    select
+        jobs.campaign_id,
+        jobs.completed_date as date,
+        0 as leads,
+        0 as booked_calls,
+        count(*) as completed_jobs,
+        count(*) filter (where jobs.is_converted) as converted_jobs,
+        coalesce(sum(job_revenue.amount), 0) as completed_revenue,
+        0::numeric as cost
+    from jobs
+    left join lateral (
+        select sum(items.amount) as amount
+        from {{ ref('int_kpi_invoice_items') }} as items
+        where items.tenant_id = jobs.tenant_id
+            and items.job_id = jobs.st_id
+            and items.invoice_class = 'job'
+            and items.is_active
+            and items.is_income
+    ) as job_revenue on true
+    group by jobs.campaign_id, jobs.completed_date
+),
+
+-- leads: active inbound calls of type Booked or Unbooked, by local createdOn
+call_measures as (
+    select
+        calls.campaign_id,
+        {{ local_date('calls.st_created_on') }} as date,
+        count(*) as leads,
+        count(*) filter (where calls.call_type = 'Booked') as booked_calls,
+        0 as completed_jobs,
+        0 as converted_jobs,
+        0::numeric as completed_revenue,
+        0::numeric as cost
+    from {{ ref('stg_servicetitan__calls') }} as calls
+    where coalesce(calls.is_active, false)
+        and lower(calls.direction) = 'inbound'
+        and calls.call_type in ('Booked', 'Unbooked')
+        and {{ kpi_in_dirty(local_date('calls.st_created_on')) }}
+        and {{ local_date('calls.st_created_on') }} <= {{ run_date }}
+    group by 1, 2
+),
+
+-- cost: the campaign's dailyCost of the month on each of its days up to the run's date
+monthly_costs as (
+    select
+        costs.campaign_id,
+        make_date(costs.cost_year::integer, costs.cost_month::integer, 1) as month,
+        sum(costs.daily_cost) as daily_cost
+    from {{ ref('stg_servicetitan__costs') }} as costs
+    where costs.cost_month between 1 and 12
+    group by costs.campaign_id, make_date(costs.cost_year::integer, costs.cost_month::integer, 1)
+    having sum(costs.daily_cost) <> 0
+),
+
+cost_measures as (
+    select
+        monthly_costs.campaign_id,
+        days.date::date as date,
+        0 as leads,
+        0 as booked_calls,
+        0 as completed_jobs,
+        0 as converted_jobs,
+        0::numeric as completed_revenue,
+        monthly_costs.daily_cost as cost
+    from monthly_costs
+    cross join lateral generate_series(
+        monthly_costs.month,
+        least(monthly_costs.month + interval '1 month - 1 day', {{ run_date }}),
+        interval '1 day'
+    ) as days (date)
+    where {{ kpi_in_dirty('days.date::date') }}
+),
+
+measures as (
+    select * from job_measures
+    union all
+    select * from call_measures
+    union all
+    select * from cost_measures
+),
+
+by_campaign as (
+    select
+        campaign_id,
+        date,
+        sum(leads) as leads,
+        sum(booked_calls) as booked_calls,
+        sum(completed_jobs) as completed_jobs,
+        sum(converted_jobs) as converted_jobs,
+        sum(completed_revenue) as completed_revenue,
+        sum(cost) as cost
+    from measures
+    group by campaign_id, date
+),
+
+final as (
+    select
+        {{ servicetitan_tenant_id() }} as tenant_id,
+        campaign_id,
+        date,
+        leads::bigint as leads,
+        booked_calls::bigint as booked_calls,
+        {{ kpi_rate('booked_calls', 'leads') }}::numeric(10, 4) as booking_rate,
+        completed_jobs::bigint as completed_jobs,
+        converted_jobs::bigint as converted_jobs,
+        completed_revenue::numeric(14, 2) as completed_revenue,
+        cost::numeric(14, 2) as cost,
+        {{ kpi_rate('cost', 'leads', 2) }}::numeric(14, 2) as cost_per_lead,
+        {{ kpi_rate('completed_revenue', 'cost') }}::numeric(12, 4) as roi,
+        now() as last_synced_at
+    from by_campaign
+    where leads <> 0
+        or booked_calls <> 0
+        or completed_jobs <> 0
+        or completed_revenue <> 0
+        or cost <> 0
+)
+
+select * from final
