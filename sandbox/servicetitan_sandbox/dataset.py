@@ -96,6 +96,16 @@ def money(cents: int) -> str:
     return f"{sign}{c // 100}.{c % 100:02d}"
 
 
+#: Offsets from a UTC midnight whose local date differs from the UTC one somewhere:
+#: 23:30 the day before, 00:30, and 04:30-07:30 (local midnight in US time zones).
+MIDNIGHT_OFFSETS_MS = tuple(m * 60_000 for m in (-30, 30, 270, 330, 390, 450))
+
+
+def near_midnight(rng: random.Random, ms: int) -> int:
+    """An instant on ``ms``'s UTC day that a time zone moves to another date."""
+    return ms - ms % DAY_MS + rng.choice(MIDNIGHT_OFFSETS_MS)
+
+
 # --------------------------------------------------------------------------- pools
 
 FIRST = [
@@ -233,6 +243,15 @@ APPT_OPEN = {
     "Canceled": "Canceled",
 }
 EST_STATUS = [(0, "Open"), (1, "Sold"), (2, "Dismissed")]
+#: ``invoiceConfiguration`` of invoices without a job (weighted by repetition)
+NON_JOB_CONFIGURATIONS = (
+    "CounterSales",
+    "CounterSales",
+    "MembershipInvoice",
+    "MembershipInvoice",
+    "ARImportInvoice",
+    "InterestChargeInvoice",
+)
 TECH_POSITIONS = ["Installer", "Service", "Sales", "Maintenance", "Helper"]
 SUMMARIES = [
     None,
@@ -840,7 +859,13 @@ class Dataset:
         # ~10% invoices without a job
         if stamp is None and rng.random() < 0.1:
             self._gen_invoice(
-                rng, cust, locs[0] if locs else None, None, self._ts(created, hi), stamp
+                rng,
+                cust,
+                locs[0] if locs else None,
+                None,
+                self._ts(created, hi),
+                stamp,
+                configuration=rng.choice(NON_JOB_CONFIGURATIONS),
             )
         return cust
 
@@ -897,6 +922,8 @@ class Dataset:
             appt_ids.append(aid)
         if status == "Completed":
             completed = min(last_ms, PAST_END_MS - 1000)
+            if rng.random() < 0.1:
+                completed = max(created, min(near_midnight(rng, completed), PAST_END_MS - 1000))
         # estimates 0-2
         n_est = 0 if stamp is not None else int(rng.random() * 3)
         est_ids = []
@@ -929,7 +956,7 @@ class Dataset:
                 if rng.random() < 0.5
                 else {"jobId": None, "employeeId": techs[int(rng.random() * len(techs))]}
             ),
-            "noCharge": sub_cents == 0,
+            "noCharge": sub_cents == 0 or rng.random() < 0.03,
             "notificationsEnabled": rng.random() < 0.8,
             "createdOn": iso(created),
             "createdById": techs[int(rng.random() * len(techs))],
@@ -953,6 +980,8 @@ class Dataset:
             rng, cust, loc, job, completed or created, stamp, sub_cents=sub_cents
         )
         job["invoiceId"] = inv["id"]
+        if completed is not None and rng.random() < 0.05:
+            self._gen_adjustment(rng, cust, loc, job, inv, completed, stamp)
         if stamp is not None:
             jmod = stamp
         else:
@@ -988,7 +1017,7 @@ class Dataset:
             "externalLinks": [],
             "subtotal": sub,
             "tax": round(sub * 0.0825, 2),
-            "businessUnitId": rng.randint(101, 110),
+            "businessUnitId": rng.randint(101, 110) if rng.random() > 0.1 else None,
             "businessUnitName": rng.choice(["HVAC Service", "Plumbing", "Électricité"]),
             "isRecommended": rng.random() < 0.3,
             "budgetCodeId": None,
@@ -1010,6 +1039,8 @@ class Dataset:
         when: int,
         stamp: int | None,
         sub_cents: int | None = None,
+        configuration: str | None = None,
+        adjustment_to: int | None = None,
     ) -> dict:
         iid = self._new_id("invoices")
         created = stamp if stamp is not None else min(when, PAST_END_MS - 1000)
@@ -1067,13 +1098,15 @@ class Dataset:
             "materialSkuId": None,
             "membershipId": None,
             "paidOn": paid_on,
-            "invoiceConfiguration": "JobInvoice" if job else "CounterSales",
+            "invoiceConfiguration": configuration or ("JobInvoice" if job else "CounterSales"),
             "id": iid,
             "syncStatus": rng.choice(["Pending", "Posted", "Exported"]),
             "budgetCodeId": None,
             "referenceNumber": str(iid - ID_BASE["invoices"] + 50000),
             "invoiceDate": iso(created - created % DAY_MS),
-            "dueDate": iso(created - created % DAY_MS + 30 * DAY_MS),
+            "dueDate": (
+                iso(created - created % DAY_MS + 30 * DAY_MS) if rng.random() > 0.08 else None
+            ),
             "subTotal": money(sub_cents),
             "salesTax": money(tax),
             "salesTaxCode": ({"id": 3, "name": "CA 8.25%", "taxRate": 0.0825} if tax else None),
@@ -1100,7 +1133,7 @@ class Dataset:
             "depositedOn": None,
             "createdOn": iso(created),
             "modifiedOn": "",
-            "adjustmentToId": None,
+            "adjustmentToId": adjustment_to,
             "job": (
                 {"id": job["id"], "number": job["jobNumber"], "type": "Service"} if job else None
             ),
@@ -1117,6 +1150,25 @@ class Dataset:
             mod = max(mod, parse_iso_ms(paid_on))
         self._stage("invoices", inv, mod)
         return inv
+
+    def _gen_adjustment(
+        self,
+        rng: random.Random,
+        cust: dict,
+        loc: dict,
+        job: dict,
+        original: dict,
+        after_ms: int,
+        stamp: int | None,
+    ) -> dict:
+        """An adjustment invoice to ``original`` (same job), dated days to weeks later."""
+        when = stamp if stamp is not None else after_ms + rng.randint(1, 60) * DAY_MS
+        # a credit (refund, warranty, discount), or extra work billed afterwards
+        credit = rng.random() < 0.6
+        sub_cents = -rng.randint(2_000, 40_000) if credit else rng.randint(5_000, 60_000)
+        return self._gen_invoice(
+            rng, cust, loc, job, when, stamp, sub_cents=sub_cents, adjustment_to=original["id"]
+        )
 
     # ------------------------------------------------------------------ mutation
 

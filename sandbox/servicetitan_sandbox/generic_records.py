@@ -16,10 +16,10 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
 
-from .dataset import DAY_MS, ID_BASE, PAST_END_MS, PAST_START_MS, Dataset, iso, money, parse_iso_ms
+from .business import Business
+from .collection import Collection, modified_ms
+from .dataset import DAY_MS, ID_BASE, PAST_END_MS, PAST_START_MS, Dataset, iso, money
 from .reference import decimal_string_fields, endpoints, url_parts
 
 #: Records without an ``id``: the fields that identify them.
@@ -106,70 +106,6 @@ def _stem(name: str) -> str | None:
     if name.endswith("Id"):
         return name[:-2]
     return None
-
-
-@dataclass
-class Collection:
-    """The records of one endpoint, in change-version order."""
-
-    name: str
-    endpoint: dict
-    keys: tuple[str, ...]
-    records: dict[tuple, dict] = field(default_factory=dict)
-    _versions: list[int] = field(default_factory=list)
-    _modified: list[int] = field(default_factory=list)
-    _ordered: list[dict] = field(default_factory=list)
-    _version_of: dict[tuple, int] = field(default_factory=dict)
-    _version: int = 0
-
-    def key_of(self, record: dict) -> tuple:
-        return tuple(record[k] for k in self.keys)
-
-    def ids(self) -> set:
-        """Keys of the current records: ids, or tuples for multi-field keys."""
-        if self.keys == ("id",):
-            return {key[0] for key in self.records}
-        return set(self.records)
-
-    def put(self, record: dict) -> None:
-        """Add or replace a record; it becomes the newest change."""
-        key = self.key_of(record)
-        old = self._version_of.get(key)
-        if old is not None:
-            index = bisect_left(self._versions, old)
-            del self._versions[index], self._modified[index], self._ordered[index]
-        self._version += 1
-        self.records[key] = record
-        self._version_of[key] = self._version
-        self._versions.append(self._version)
-        self._modified.append(modified_ms(record))
-        self._ordered.append(record)
-
-    def export_page(
-        self, after_version: int | None, since_ms: int | None, limit: int
-    ) -> tuple[list[dict], bool, int]:
-        """One export page: ``(records, has_more, resume_version)`` (see Dataset.export_page)."""
-        if since_ms is not None:
-            start = next(
-                (i for i, ms in enumerate(self._modified) if ms >= since_ms), len(self._modified)
-            )
-        elif after_version is not None:
-            start = bisect_right(self._versions, after_version)
-        else:
-            start = 0
-        page = self._ordered[start : start + limit]
-        has_more = start + limit < len(self._ordered)
-        resume = self._versions[start + len(page) - 1] if page else self._version
-        return page, has_more, resume
-
-    def in_key_order(self) -> list[dict]:
-        return [self.records[key] for key in sorted(self.records)]
-
-
-def modified_ms(record: dict) -> int:
-    """When a record last changed (``modifiedOn``, else ``createdOn``), in epoch ms; 0 if neither."""
-    stamp = record.get("modifiedOn") or record.get("createdOn")
-    return parse_iso_ms(stamp) if stamp else 0
 
 
 class RecordMaker:
@@ -271,13 +207,18 @@ class GenericTenant:
             and collection_name(url) not in skip
             and ("id" in endpoint["fields"] or collection_name(url) in KEYS)
         }
+        #: the KPI source collections, consistent with the dataset and each other
+        self.business = Business(dataset)
         self.id_pools = self._core_pools()
         for index, (name, endpoint) in enumerate(sorted(chosen.items())):
             count = sized if self._points_at_the_tenant(endpoint) else REFERENCE_TABLE_SIZE
             start = 100_000_000 + index * 1_000_000 + 1
             self.id_pools[name] = FIXED_IDS.get(name, range(start, start + count))
+            if name in self.business.collections:
+                self.id_pools[name] = self.business.id_pool(name)
         self.collections = {
-            name: self._generate(name, endpoint) for name, endpoint in sorted(chosen.items())
+            name: self.business.collections.get(name) or self._generate(name, endpoint)
+            for name, endpoint in sorted(chosen.items())
         }
 
     def _core_pools(self) -> dict[str, range]:
@@ -324,13 +265,25 @@ class GenericTenant:
         return values
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
-        """Change, deactivate and add records of every collection, at the dataset's clock."""
-        with self.lock:
+        """Change, deactivate and add records of every collection, at the dataset's clock.
+
+        The business collections change the way a day of work changes them
+        (:meth:`.business.Business.mutate`), which also changes some of the
+        dataset's jobs and invoices: their counts are under the streams' names.
+        """
+        with self.dataset.lock, self.lock:
             rng = random.Random(f"{self.dataset.seed}:{seed}:generic:{self.mutations}")
             self.mutations += 1
             summary = {}
             for name, collection in self.collections.items():
-                summary[name] = self._mutate_one(collection, fraction, rng)
+                if name in self.business.collections:
+                    summary[name] = {"created": 0, "updated": 0}
+                else:
+                    summary[name] = self._mutate_one(collection, fraction, rng)
+            summary.update(self.business.mutate(fraction=fraction, seed=seed))
+            for name in self.business.collections:
+                if name in self.collections:
+                    self.id_pools[name] = self.business.id_pool(name)
             return summary
 
     def _mutate_one(self, collection: Collection, fraction: float, rng: random.Random) -> dict:

@@ -162,10 +162,15 @@ class SandboxServer:
             self.request_log.clear()
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
-        """A day of changes: children, the dataset's streams, then every generated collection."""
+        """A day of changes: children, the dataset's streams, then every generated collection
+        (whose business streams change some of the dataset's jobs and invoices too: counts
+        of one stream are added up)."""
         changes = self.children.mutate(fraction=fraction, seed=seed)
         summary = self.dataset.mutate(fraction=fraction, seed=seed) | changes
-        return summary | self.generic.mutate(fraction=fraction, seed=seed)
+        for name, counts in self.generic.mutate(fraction=fraction, seed=seed).items():
+            before = summary.get(name, {})
+            summary[name] = {k: before.get(k, 0) + counts[k] for k in ("created", "updated")}
+        return summary
 
     def issue_token(self, lifetime: float | None = None) -> str:
         """A valid access token without an HTTP round trip (for tests)."""
