@@ -236,7 +236,10 @@ def main() -> None:
                         conn.execute(statement)
                     command = dbt(project, "run")
                 figures[label] = timed(command, env)
-                print(f"\n{label}: {figures[label]:.2f} s (dbt wall time, start-up included)")
+                print(
+                    f"\n{label}: {figures[label]:.2f} s (dbt wall time, start-up included; "
+                    f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+                )
                 last = print_log(conn, last)
                 print_slowest(scratch / "target")
 
