@@ -9,14 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from servicetitan_devtools import generate_probe_endpoints
 from servicetitan_devtools.generate_schemas import stale_schemas
 from servicetitan_preflight.cli import OPTIONS
 from servicetitan_sandbox import credentials
+from tap_servicetitan.streams import DEFAULT_SELECTION
 
 ROOT = Path(__file__).resolve().parents[1]
+MELTANO = Path(sys.executable).parent / "meltano"
 TAP = Path(sys.executable).parent / "tap-servicetitan"
 EXTRACTOR_VENV = ROOT / ".meltano" / "extractors" / "tap-servicetitan" / "venv"
 PYTHON_FOLDERS = (
@@ -210,3 +213,88 @@ def test_the_job_checks_before_it_extracts() -> None:
     (job,) = [job for job in meltano_manifest()["jobs"] if job["name"] == "servicetitan-sync"]
     assert job["tasks"][0] == "servicetitan-preflight:check"
     assert job["tasks"][1] == "tap-servicetitan target-postgres"
+
+
+#: The streams the KPI tables read (SPEC section 7, "Active only").
+KPI_STREAMS = (
+    "invoices",
+    "invoice_items",
+    "gl_accounts",
+    "jobs",
+    "job_types",
+    "estimates",
+    "job_splits",
+    "appointment_assignments",
+    "job_timesheets",
+    "calls",
+    "costs",
+    "memberships_export",
+    "membership_status_changes",
+    "payments",
+)
+
+
+def project_meltano(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """meltano in the project, none of the caller's plugin settings, a private system database."""
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TAP_", "TARGET_", "MELTANO_", "DBT_", "SERVICETITAN_"))
+    }
+    clean |= {
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **env,
+    }
+    return subprocess.run(
+        [str(MELTANO), *args],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_the_default_selection_has_every_stream_the_kpi_tables_read(tmp_path) -> None:
+    """meltano.yml's select rules, as Meltano applies them to the tap's catalog."""
+    assert set(KPI_STREAMS) <= set(DEFAULT_SELECTION)
+    listed = project_meltano(tmp_path, "select", "tap-servicetitan", "--list")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    properties = listed.stdout.split("Selected properties:", 1)[1].splitlines()
+    selected = {
+        line.split("]", 1)[1].strip().split(".", 1)[0]
+        for line in properties
+        if line.strip().startswith(("[selected", "[automatic"))
+    }
+    assert selected == set(DEFAULT_SELECTION)
+    for stream in ("job_splits", "gl_accounts", "costs", "membership_status_changes"):
+        assert stream in selected, stream
+
+
+def test_dbt_postgres_declares_the_tenant_time_zone() -> None:
+    (utility,) = [
+        plugin
+        for plugin in meltano_manifest()["plugins"]["utilities"]
+        if plugin["name"] == "dbt-postgres"
+    ]
+    (setting,) = [setting for setting in utility["settings"] if setting["name"] == "timezone"]
+    assert setting == {
+        "name": "timezone",
+        "kind": "string",
+        "env": "DBT_POSTGRES_TIMEZONE",
+        "value": "UTC",
+        "label": "Time zone",
+        "description": "IANA time zone of the tenant; KPI dates are local dates in it",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "seen"),
+    [({}, "UTC"), ({"DBT_POSTGRES_TIMEZONE": "America/Chicago"}, "America/Chicago")],
+    ids=["default", "from-the-environment"],
+)
+def test_dbt_runs_with_the_time_zone_meltano_resolves(tmp_path, env, seen) -> None:
+    """What dbt itself gets from `meltano invoke dbt-postgres ...` (and `dbt-postgres:run`)."""
+    printed = project_meltano(
+        tmp_path, "invoke", "--print-var", "DBT_POSTGRES_TIMEZONE", "dbt-postgres", "--version",
+        **env,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert f"DBT_POSTGRES_TIMEZONE={seen}" in printed.stdout.splitlines()

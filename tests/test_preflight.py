@@ -17,6 +17,8 @@ import requests
 from psycopg import sql
 
 from servicetitan_preflight.api import Probe, judge, plan_probes, probe_endpoints, scopes_needed
+from servicetitan_preflight.local import timezone_outcome
+from servicetitan_preflight.pipeline import PluginSetting
 from servicetitan_sandbox import SandboxServer, credentials
 from servicetitan_sandbox.routes import ALL_SCOPES
 from tap_servicetitan.streams import CORE_STREAMS
@@ -82,7 +84,10 @@ def test_healthy_setup_passes_with_a_table(project) -> None:
         ("api", "scopes"),
         ("local", "plugins"),
         ("local", "state"),
+        ("local", "time"),
     } <= checks
+    (zone,) = [row for row in rows if row.split()[:2] == ["local", "time"]]
+    assert "dbt-postgres timezone" in zone and "ok (UTC)" in zone  # meltano.yml's default
     assert "FAILED" not in run.stdout
     assert not [secret for secret in SECRETS if secret in run.stdout]
     counters = project.sandbox.counters
@@ -139,6 +144,14 @@ def test_healthy_setup_passes_with_a_table(project) -> None:
         pytest.param(
             {"TAP_SERVICETITAN__SELECT": "[]"}, ["no stream", "select"], id="nothing-selected"
         ),
+        pytest.param(
+            {"DBT_POSTGRES_TIMEZONE": "Mars/Olympus"},
+            [
+                "dbt-postgres timezone 'Mars/Olympus' is not an IANA time zone name",
+                "DBT_POSTGRES_TIMEZONE=America/Chicago",
+            ],
+            id="unknown-time-zone",
+        ),
     ],
 )
 def test_misconfiguration_is_one_line(project, env, needles) -> None:
@@ -146,6 +159,60 @@ def test_misconfiguration_is_one_line(project, env, needles) -> None:
     env = {name: value.replace("free", port) for name, value in env.items()}
     run = project.preflight(**env)
     assert_one_line_failure(run, project.sandbox, *needles)
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "Asia/Kolkata", "UTC"])
+def test_a_known_time_zone_passes(project, zone) -> None:
+    run = project.preflight(DBT_POSTGRES_TIMEZONE=zone)
+    assert run.returncode == 0, run.stderr
+    (row,) = [line for line in run.stdout.splitlines() if line.split()[:2] == ["local", "time"]]
+    assert f"ok ({zone})" in row
+
+
+def test_the_time_zone_check_follows_its_option(project) -> None:
+    """SERVICETITAN_PREFLIGHT_TIMEZONE_FROM names the plugin and setting holding the zone."""
+    missing = project.preflight(SERVICETITAN_PREFLIGHT_TIMEZONE_FROM="dbt-nowhere:timezone")
+    assert missing.returncode == 2
+    assert "'dbt-nowhere'" in missing.stderr and "SERVICETITAN_PREFLIGHT_TIMEZONE_FROM" in (
+        missing.stderr
+    )
+
+
+def zone_setting(value: object, source: str) -> PluginSetting:
+    return PluginSetting("dbt-postgres", "timezone", value, "DBT_POSTGRES_TIMEZONE", source)
+
+
+@pytest.mark.parametrize(
+    ("source", "environment", "fix"),
+    [
+        ("meltano_yml", None, "meltano config set dbt-postgres timezone America/Chicago"),
+        ("default", "prod", "meltano config set dbt-postgres timezone America/Chicago"),
+        (
+            "meltano_environment",
+            "prod",
+            "meltano --environment prod config set dbt-postgres timezone America/Chicago",
+        ),
+        ("dotenv", None, "set DBT_POSTGRES_TIMEZONE to one in .env"),
+        ("env", None, "set DBT_POSTGRES_TIMEZONE to one in the environment"),
+    ],
+)
+def test_an_unknown_time_zone_names_the_fix_where_the_value_is_set(
+    source, environment, fix
+) -> None:
+    outcome = timezone_outcome(zone_setting("Mars/Olympus", source), environment)
+    assert outcome.failed
+    assert outcome.detail.startswith(
+        "dbt-postgres timezone 'Mars/Olympus' is not an IANA time zone name: "
+    )
+    assert fix in outcome.detail and "\n" not in outcome.detail
+
+
+def test_time_zone_names_are_iana_names() -> None:
+    for zone in ("America/Chicago", "Europe/London", "UTC", "Australia/Lord_Howe"):
+        assert not timezone_outcome(zone_setting(zone, "meltano_yml")).failed, zone
+    for zone in ("", "america/chicago", "localtime", "../etc/passwd", "America", "Mars/Olympus"):
+        assert timezone_outcome(zone_setting(zone, "env")).failed, zone
+    assert not timezone_outcome(zone_setting(None, "default")).failed  # unset: dbt uses UTC
 
 
 def test_bad_client_secret_stops_before_any_api_request(project) -> None:

@@ -12,13 +12,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import psycopg
 import pytest
 import yaml
+from dagster_dbt import DbtCliResource
 from psycopg.rows import dict_row
 
+from servicetitan_orchestration.assets import st_models_asset, tenant_partitions
 from servicetitan_orchestration.meltano import MeltanoResource
-from servicetitan_orchestration.sync import SyncSettings, build_definitions, sync_tenants
+from servicetitan_orchestration.sync import (
+    SyncSettings,
+    build_definitions,
+    dbt_project,
+    sync_tenants,
+)
 from servicetitan_orchestration.tenants import TenantsFileError, load_tenants, parse_tenants
 from servicetitan_sandbox import SandboxServer
 from tests.support.database import throwaway_database
@@ -57,6 +65,14 @@ VALID = {
             "tenant 1234567: field 'secrets.client_secret' must be the NAME of an environment variable",
         ),
         ({"api_url": "api.example"}, "tenant 1234567: field 'api_url' must be an http(s) URL"),
+        (
+            {"timezone": "Mars/Olympus"},
+            "tenant 1234567: field 'timezone' must be an IANA time zone name "
+            "(America/Chicago, Europe/London, UTC), got 'Mars/Olympus'",
+        ),
+        ({"timezone": "CST"}, "tenant 1234567: field 'timezone' must be an IANA time zone name"),
+        ({"timezone": ""}, "tenant 1234567: field 'timezone' must be an IANA time zone name"),
+        ({"timezone": -6}, "tenant 1234567: field 'timezone' must be an IANA time zone name"),
         ({"region": "us"}, "tenant 1234567: unknown field 'region'"),
     ],
 )
@@ -65,6 +81,27 @@ def test_tenants_file_errors_name_the_tenant_and_the_field(change, message) -> N
         parse_tenants({"tenants": [VALID | change]})
     assert message in str(raised.value)
     assert "cs1.abc-123" not in str(raised.value)
+    assert len(str(raised.value).splitlines()) == 1
+
+
+def test_a_tenants_time_zone_is_an_iana_name_utc_by_default() -> None:
+    (default, chicago, kolkata) = parse_tenants(
+        {
+            "tenants": [
+                VALID,
+                VALID | {"id": 2, "timezone": "America/Chicago"},
+                VALID | {"id": 3, "timezone": "Asia/Kolkata"},
+            ]
+        }
+    )
+    assert (default.timezone, chicago.timezone, kolkata.timezone) == (
+        "UTC",
+        "America/Chicago",
+        "Asia/Kolkata",
+    )
+    assert chicago.dbt_variables == {"DBT_POSTGRES_TIMEZONE": "America/Chicago"}
+    example = load_tenants(Path(__file__).parents[1] / "tenants.example.yml")
+    assert {tenant.timezone for tenant in example} == {"America/Chicago", "America/New_York"}
 
 
 def test_tenants_file_rejects_duplicates_and_reads_the_example(tmp_path) -> None:
@@ -116,7 +153,8 @@ def test_a_tenants_run_environment_has_its_ids_schema_secrets_and_own_meltano_di
     monkeypatch.setenv("ACME_CLIENT_SECRET", "from-environment")
     monkeypatch.setenv("ACME_APP_KEY", "key-environment")
     monkeypatch.setenv("TAP_SERVICETITAN_API_URL", "http://127.0.0.1:8765")  # a single-tenant .env
-    (tenant,) = parse_tenants({"tenants": [VALID]})
+    monkeypatch.setenv("DBT_POSTGRES_TIMEZONE", "Europe/Paris")  # the same .env's time zone
+    (tenant,) = parse_tenants({"tenants": [VALID | {"timezone": "America/Denver"}]})
     meltano = MeltanoResource(project_dir=str(tmp_path), database_uri="postgresql+psycopg:///m")
     env = meltano.environment(tenant)
     assert env["TAP_SERVICETITAN_TENANT_ID"] == "1234567"
@@ -125,6 +163,8 @@ def test_a_tenants_run_environment_has_its_ids_schema_secrets_and_own_meltano_di
     assert env["TAP_SERVICETITAN_ST_APP_KEY"] == "key-environment"
     assert env["TAP_SERVICETITAN_API_URL"] == "https://api.servicetitan.io"
     assert env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] == "tap_servicetitan_1234567"
+    # the preflight check in the tenant's run checks the tenant's zone
+    assert env["DBT_POSTGRES_TIMEZONE"] == "America/Denver"
     assert env["MELTANO_DATABASE_URI"] == "postgresql+psycopg:///m"
     own = Path(env["MELTANO_SYS_DIR_ROOT"])
     assert own == tmp_path / ".meltano" / "tenants" / "1234567"
@@ -139,12 +179,51 @@ def test_a_tenants_run_environment_has_its_ids_schema_secrets_and_own_meltano_di
         meltano.environment(tenant)
 
 
+FAKE_DBT = """#!/bin/sh
+# dbt for the test: its version for dagster-dbt, else the time zone it was started with
+if [ "$1" = "--version" ]; then echo "Core: 1.11.0"; exit 0; fi
+echo "${DBT_POSTGRES_TIMEZONE:-unset}" >> "$TIMEZONES_SEEN"
+"""
+
+
+def test_the_dbt_step_runs_in_the_tenants_time_zone(tmp_path, monkeypatch) -> None:
+    """In-process Dagster: each tenant's dbt step gets its DBT_POSTGRES_TIMEZONE, then the
+    process's variable is back as it was."""
+    fake = tmp_path / "dbt"
+    fake.write_text(FAKE_DBT)
+    fake.chmod(0o755)
+    seen = tmp_path / "timezones"
+    monkeypatch.setenv("TIMEZONES_SEEN", str(seen))
+    monkeypatch.setenv("DBT_POSTGRES_TIMEZONE", "Europe/Paris")  # a single-tenant .env's
+    tenants = {
+        tenant.key: tenant
+        for tenant in parse_tenants(
+            {"tenants": [VALID | {"timezone": "America/Chicago"}, VALID | {"id": 7}]}
+        )
+    }
+    project = dbt_project(SyncSettings())
+    models = st_models_asset(
+        project, tenants, tenant_partitions(tenants.values()), dg.RetryPolicy(max_retries=0)
+    )
+    dbt = DbtCliResource(
+        project_dir=str(project.project_dir),
+        profiles_dir=str(project.profiles_dir),
+        dbt_executable=str(fake),
+    )
+    for key in ("1234567", "7"):
+        result = dg.materialize([models], partition_key=key, resources={"dbt": dbt})
+        assert result.success
+    assert seen.read_text().split() == ["America/Chicago", "UTC"]
+    assert os.environ["DBT_POSTGRES_TIMEZONE"] == "Europe/Paris"
+
+
 def tenants_yaml(sandboxes: dict[int, SandboxServer]) -> str:
     entries = [
         {
             "id": tenant_id,
             "name": f"Tenant {tenant_id}",
             "environment": "sandbox",
+            **({"timezone": "America/Chicago"} if tenant_id == 222 else {}),
             "api_url": sandbox.url,
             "auth_url": sandbox.auth_url,
             "secrets": {

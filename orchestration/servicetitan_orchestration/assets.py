@@ -5,11 +5,14 @@
   (``tap_servicetitan_<tenant id>``); pool ``servicetitan_tenants`` limits how
   many tenants extract at once.
 - the st_* models of the dbt project in ``transforms/`` (dagster-dbt), run for
-  the tenant's raw schema; the rows carry their tenant, so all tenants share
-  the st_* tables under ``(tenant_id, st_id)``.
+  the tenant's raw schema and in its time zone (``DBT_POSTGRES_TIMEZONE``);
+  the rows carry their tenant, so all tenants share the st_* tables under
+  ``(tenant_id, st_id)``.
 """
 
+import contextlib
 import json
+import os
 import time
 import typing as t
 from collections.abc import Iterator, Mapping
@@ -85,6 +88,7 @@ def extract_load_asset(
             "tenant": tenant.name,
             "environment": tenant.environment,
             "raw_schema": tenant.raw_schema,
+            "timezone": tenant.timezone,
             "state_id": f"{tenant.environment}:tap-servicetitan-to-target-postgres:{tenant.key}",
             "duration_s": round(time.monotonic() - started, 1),
         }
@@ -119,6 +123,31 @@ def st_models_asset(
         tenant = tenants[context.partition_key]
         # the tenant's raw schema as the dbt var raw_schema (models/staging/_servicetitan__sources.yml)
         variables = json.dumps({"raw_schema": tenant.raw_schema})
-        yield from dbt.cli(["run", "--vars", variables], context=context).stream()
+        with environment_variables(tenant.dbt_variables):
+            invocation = dbt.cli(["run", "--vars", variables], context=context)
+        yield from invocation.stream()
 
     return servicetitan_st_models
+
+
+@contextlib.contextmanager
+def environment_variables(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in os.environ for the duration, then the variables as they were.
+
+    dagster-dbt's ``DbtCliResource.cli`` starts dbt with a copy of os.environ
+    and takes no variables of its own: a tenant's (its time zone) go there
+    while dbt starts. No other tenant's step shares the process meanwhile:
+    Dagster's default executor runs each step in a process of its own, and
+    ``sync_tenants`` runs one tenant's steps in-process, one at a time, per
+    worker process.
+    """
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -57,7 +57,7 @@ def check(settings: SyncSettings) -> int:
         secrets = f"unset: {', '.join(missing)}" if missing else "secrets set"
         print(
             f"{tenant.id}  {tenant.name}  [{tenant.environment}, {tenant.schedule}]  "
-            f"raw schema {tenant.raw_schema}  {secrets}"
+            f"raw schema {tenant.raw_schema}  time zone {tenant.timezone}  {secrets}"
         )
     return 1 if unset else 0
 

@@ -2,8 +2,9 @@
 
 The tenant's settings reach Meltano as environment variables, which win over
 ``.env`` and ``meltano.yml``: its tenant id, its API hosts, its secrets (read
-from the variables tenants.yml names), its own raw schema, and the Meltano
-system database. Its state id is ``<environment>:tap-servicetitan-to-target-postgres:<tenant id>``
+from the variables tenants.yml names), its own raw schema, its time zone (the
+dbt-postgres setting the preflight check checks), and the Meltano system
+database. Its state id is ``<environment>:tap-servicetitan-to-target-postgres:<tenant id>``
 (``--state-id-suffix``), so each tenant resumes from its own state.
 
 Meltano writes a run's catalog and config under ``.meltano/run/<plugin>/``,
@@ -124,6 +125,7 @@ class MeltanoResource(dg.ConfigurableResource):
             "TAP_SERVICETITAN_API_URL": tenant.api_url or api_url,
             "TAP_SERVICETITAN_AUTH_URL": tenant.auth_url or auth_url,
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": tenant.raw_schema,
+            **tenant.dbt_variables,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
         for setting, value in tenant.secret_values(self.variables()).items():

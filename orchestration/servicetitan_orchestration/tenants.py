@@ -1,8 +1,9 @@
 """The tenants list (``tenants.yml``): which ServiceTitan tenants one project syncs.
 
-Each tenant has its id, a display name, its ServiceTitan environment and the
+Each tenant has its id, a display name, its ServiceTitan environment, the
 names of the environment variables that hold its secrets (never the secrets
-themselves). Every problem is reported with the tenant and the field to fix.
+themselves) and its IANA time zone (the KPI tables' local dates). Every
+problem is reported with the tenant and the field to fix.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import os
 import re
 import typing as t
+import zoneinfo
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -22,7 +25,18 @@ ENVIRONMENTS = ("prod", "integration", "sandbox")
 SECRET_SETTINGS = ("client_id", "client_secret", "st_app_key")
 SCHEDULES = ("hourly", "nightly")
 #: Fields a tenant entry may have; the others are refused (typos are errors).
-FIELDS = ("id", "name", "environment", "secrets", "schedule", "api_url", "auth_url")
+FIELDS = (
+    "id",
+    "name",
+    "environment",
+    "secrets",
+    "schedule",
+    "timezone",
+    "api_url",
+    "auth_url",
+)
+#: A tenant's time zone when tenants.yml gives none (dbt-postgres's default too).
+DEFAULT_TIMEZONE = "UTC"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_TENANT_ID_DIGITS = 18
 #: Raw tables of a tenant: ``tap_servicetitan_<tenant id>`` (README, "Many tenants").
@@ -43,6 +57,8 @@ class Tenant:
     #: tap setting -> name of the environment variable holding its value
     secrets: t.Mapping[str, str]
     schedule: str = "hourly"
+    #: IANA time zone: the KPI tables count the tenant's instants on local dates in it
+    timezone: str = DEFAULT_TIMEZONE
     api_url: str | None = None
     auth_url: str | None = None
 
@@ -55,6 +71,11 @@ class Tenant:
     def raw_schema(self) -> str:
         """The schema of the tenant's raw tables (its own: loads never share a table)."""
         return f"{RAW_SCHEMA_PREFIX}{self.id}"
+
+    @property
+    def dbt_variables(self) -> dict[str, str]:
+        """The tenant's dbt-postgres settings, as the variables the dbt project reads."""
+        return {"DBT_POSTGRES_TIMEZONE": self.timezone}
 
     def secret_values(self, environ: t.Mapping[str, str] | None = None) -> dict[str, str]:
         """Setting -> value, read from the environment; fails naming what is missing."""
@@ -112,6 +133,7 @@ def _tenant(entry: object, where: str, source: str) -> Tenant:
         environment=_choice(entry, "environment", ENVIRONMENTS, where, default=None),
         secrets=_secrets(entry.get("secrets"), where),
         schedule=_choice(entry, "schedule", SCHEDULES, where, default="hourly"),
+        timezone=_timezone(entry, where),
         api_url=_url(entry, "api_url", where),
         auth_url=_url(entry, "auth_url", where),
     )
@@ -139,6 +161,23 @@ def _choice(
     value = entry.get(field, default)
     if value not in choices:
         msg = f"{where}: field '{field}' must be one of {', '.join(choices)}, got {value!r}"
+        raise TenantsFileError(msg)
+    return value
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names zoneinfo knows (``localtime`` is this machine's, not a name)."""
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def _timezone(entry: dict, where: str) -> str:
+    value = entry.get("timezone", DEFAULT_TIMEZONE)
+    if not isinstance(value, str) or value not in time_zone_names():
+        msg = (
+            f"{where}: field 'timezone' must be an IANA time zone name "
+            f"(America/Chicago, Europe/London, UTC), got {value!r}"
+        )
         raise TenantsFileError(msg)
     return value
 

@@ -33,6 +33,7 @@ OPTIONS = {
         "SERVICETITAN_PREFLIGHT_ST_SCHEMA_FROM",
         "dbt-postgres:target_schema",
     ),
+    "timezone_from": ("SERVICETITAN_PREFLIGHT_TIMEZONE_FROM", "dbt-postgres:timezone"),
 }
 
 
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
             extractor=args.extractor,
             loader=args.loader,
             st_schema_from=args.st_schema_from,
+            timezone_from=args.timezone_from,
             streams=[stream.name for stream in TAP_STREAMS],
         )
         outcomes = run_checks(pipeline)

@@ -1,9 +1,13 @@
-"""The local checks: plugins installed, state backend writable.
+"""The local checks: plugins installed, state backend writable, the tenant's time zone known.
 
 The state backend is tried, not inferred: SQLite takes its write lock and
 releases it, PostgreSQL checks that Meltano's tables accept writes, a
 ``file://`` backend writes and removes a file. Cloud backends (S3, GCS,
 Azure) are reported as not checked.
+
+The time zone (dbt-postgres ``timezone``, the KPI tables' local dates) must be
+an IANA name (``America/Chicago``), as Python's zoneinfo knows them; dbt
+would otherwise refuse it after the extract-load.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import contextlib
 import sqlite3
 import tempfile
 import typing as t
+import zoneinfo
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -20,13 +26,47 @@ import psycopg
 from servicetitan_preflight.report import Outcome, failed, passed, skipped
 
 if t.TYPE_CHECKING:
-    from servicetitan_preflight.pipeline import Pipeline
+    from servicetitan_preflight.pipeline import Pipeline, PluginSetting
 
 AREA = "local"
+#: The zone a failure suggests (any IANA name would do).
+EXAMPLE_ZONE = "America/Chicago"
+#: Where a value came from -> it is fixed there, not with ``meltano config set``.
+ENVIRONMENT_STORES = ("env", "dotenv")
 
 
 def check(pipeline: Pipeline) -> list[Outcome]:
-    return [plugins_outcome(pipeline), state_backend_outcome(pipeline)]
+    outcomes = [plugins_outcome(pipeline), state_backend_outcome(pipeline)]
+    if pipeline.timezone is not None:
+        outcomes.append(timezone_outcome(pipeline.timezone, pipeline.environment))
+    return outcomes
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names zoneinfo knows (``localtime`` is this machine's, not a name)."""
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def timezone_outcome(setting: PluginSetting, environment: str | None = None) -> Outcome:
+    """The tenant's time zone is an IANA name; None (unset) is dbt's default, UTC."""
+    if setting.value is None:
+        return passed(AREA, "time zone", str(setting), "not set: UTC")
+    zone = str(setting.value)
+    if zone in time_zone_names():
+        return passed(AREA, "time zone", str(setting), zone)
+    if setting.source in ENVIRONMENT_STORES:
+        where = ".env" if setting.source == "dotenv" else "the environment"
+        fix = f"set {setting.env} to one in {where}, e.g. {setting.env}={EXAMPLE_ZONE}"
+    else:
+        scope = (
+            f"--environment {environment} "
+            if environment and setting.source == "meltano_environment"
+            else ""
+        )
+        fix = f"meltano {scope}config set {setting.plugin} {setting.name} {EXAMPLE_ZONE}"
+    line = f"{setting} {zone!r} is not an IANA time zone name: {fix}"
+    return failed(AREA, "time zone", str(setting), line)
 
 
 def plugins_outcome(pipeline: Pipeline) -> Outcome:

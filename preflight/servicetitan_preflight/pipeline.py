@@ -47,6 +47,22 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class PluginSetting:
+    """A setting of another plugin (``<plugin>:<setting>``), and where its value came from."""
+
+    plugin: str
+    name: str
+    value: t.Any
+    env: str
+    #: Meltano's store of the value: ``env``, ``dotenv``, ``meltano_environment``,
+    #: ``meltano_yml``, ``default`` ...
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.plugin} {self.name}"
+
+
+@dataclass(frozen=True)
 class InstalledPlugin:
     """Where a plugin's executable should be after ``meltano install``."""
 
@@ -67,12 +83,21 @@ class Pipeline:
     connection: dict[str, Setting]
     raw_schema: Setting
     st_schema: Setting | None
+    #: the tenant's IANA time zone, as the transforms will read it
+    timezone: PluginSetting | None
     plugins: tuple[InstalledPlugin, ...]
     state_backend_uri: str
     database_uri: str
 
 
-def resolve(*, extractor: str, loader: str, st_schema_from: str, streams: list[str]) -> Pipeline:
+def resolve(
+    *,
+    extractor: str,
+    loader: str,
+    st_schema_from: str,
+    streams: list[str],
+    timezone_from: str = "dbt-postgres:timezone",
+) -> Pipeline:
     """Resolve the pipeline's settings in the project Meltano runs in.
 
     Args:
@@ -80,6 +105,7 @@ def resolve(*, extractor: str, loader: str, st_schema_from: str, streams: list[s
         loader: the loader's plugin name (``target-postgres``).
         st_schema_from: ``<utility>:<setting>`` naming the st_* tables' schema.
         streams: every stream the tap can extract (the catalog's streams).
+        timezone_from: ``<utility>:<setting>`` naming the tenant's time zone.
 
     Raises:
         PreflightError: no Meltano project, or a plugin named above is missing.
@@ -88,11 +114,17 @@ def resolve(*, extractor: str, loader: str, st_schema_from: str, streams: list[s
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _resolve(
-            extractor=extractor, loader=loader, st_schema_from=st_schema_from, streams=streams
+            extractor=extractor,
+            loader=loader,
+            st_schema_from=st_schema_from,
+            streams=streams,
+            timezone_from=timezone_from,
         )
 
 
-def _resolve(*, extractor: str, loader: str, st_schema_from: str, streams: list[str]) -> Pipeline:
+def _resolve(
+    *, extractor: str, loader: str, st_schema_from: str, streams: list[str], timezone_from: str
+) -> Pipeline:
     from meltano.core.plugin import PluginType
     from meltano.core.plugin.settings_service import PluginSettingsService
 
@@ -126,6 +158,7 @@ def _resolve(*, extractor: str, loader: str, st_schema_from: str, streams: list[
         connection=connection,
         raw_schema=raw_schema,
         st_schema=_st_schema(project, st_schema_from),
+        timezone=_plugin_setting(project, timezone_from, "SERVICETITAN_PREFLIGHT_TIMEZONE_FROM"),
         plugins=_installable_plugins(project),
         state_backend_uri=str(project.settings.get("state_backend.uri")),
         database_uri=str(project.settings.get("database_uri")),
@@ -178,22 +211,34 @@ def _setting(service: PluginSettingsService, config: dict, name: str) -> Setting
 
 def _st_schema(project: Project, st_schema_from: str) -> Setting | None:
     """The st_* tables' schema, read from the transforms plugin's own setting."""
+    found = _plugin_setting(project, st_schema_from, "SERVICETITAN_PREFLIGHT_ST_SCHEMA_FROM")
+    return Setting(found.value, found.env) if found else None
+
+
+def _plugin_setting(project: Project, spec: str, option_env: str) -> PluginSetting | None:
+    """The setting ``<plugin>:<setting>`` of another plugin, as Meltano resolves it for that plugin.
+
+    None when ``spec`` is empty (the check is turned off).
+    """
     from meltano.core.plugin.error import PluginNotFoundError
     from meltano.core.plugin.settings_service import PluginSettingsService
 
-    if not st_schema_from:
+    if not spec:
         return None
-    plugin_name, _, setting_name = st_schema_from.partition(":")
+    plugin_name, _, setting_name = spec.partition(":")
     try:
         plugin = project.plugins.find_plugin(plugin_name)
     except PluginNotFoundError:
-        msg = (
-            f"meltano.yml has no plugin {plugin_name!r}; check the setting "
-            "SERVICETITAN_PREFLIGHT_ST_SCHEMA_FROM"
-        )
+        msg = f"meltano.yml has no plugin {plugin_name!r}; check the setting {option_env}"
         raise PreflightError(msg) from None
     settings = PluginSettingsService(project, plugin)
-    return _setting(settings, settings.as_dict(extras=False, process=True), setting_name)
+    config = settings.as_dict(extras=False, process=True)
+    setting = _setting(settings, config, setting_name)
+    source = ""
+    if settings.find_setting(setting_name) is not None:
+        _value, store = settings.get_with_source(setting_name)
+        source = str(getattr(store, "value", store))
+    return PluginSetting(plugin_name, setting_name, setting.value, setting.env, source)
 
 
 def selected_streams(project: Project, extras: dict, streams: list[str]) -> tuple[str, ...]:
