@@ -38,6 +38,7 @@
     {%- set raw_schema = source('servicetitan', 'customers').schema -%}
     {%- do servicetitan_check_timezone() -%}
     {%- set kpi_queue = servicetitan_state_table('servicetitan_kpi_queue') -%}
+    {%- set kpi_settings = servicetitan_state_table('servicetitan_kpi_settings') -%}
     {%- set existing = run_query(
         "select cls.relname::text,"
         ~ " exists (select 1 from pg_catalog.pg_index as ind"
@@ -140,6 +141,21 @@
         on {{ adapter.quote(raw_schema) }}.{{ adapter.quote(table_name) }} (_sdc_batched_at);
     {% endfor %}
 
+    -- the KPI models look job splits and assignments up by job
+    {% for table_name in ['job_splits', 'appointment_assignments'] if table_name in present %}
+    {{ servicetitan_create_missing_index(
+        table_name ~ '_job_id_idx',
+        servicetitan_raw_relation(raw_schema, table_name),
+        '"jobId"'
+    ) }}
+    {% endfor %}
+
+    create table if not exists {{ kpi_settings }} (
+        tenant_id bigint primary key,
+        timezone text not null,
+        recorded_at timestamptz not null
+    );
+
     delete from {{ raw_tenants }} where raw_schema = {{ servicetitan_quote(raw_schema) }};
 
     {% if tenant_id is not none %}
@@ -147,6 +163,33 @@
     values ({{ servicetitan_quote(raw_schema) }}, {{ tenant_id }}, now());
 
     delete from {{ run_window }} where tenant_id = {{ tenant_id }};
+
+    -- another time zone moves every local date: the KPI facts and tables
+    -- re-read every raw row (their watermarks go), and queue every date anew
+    delete from {{ watermarks }} as watermarks
+    using {{ kpi_settings }} as settings
+    where settings.tenant_id = {{ tenant_id }}
+        and settings.timezone <> {{ servicetitan_quote(servicetitan_timezone()) }}
+        and watermarks.tenant_id = settings.tenant_id
+        and (watermarks.model like 'int\_kpi\_%' or watermarks.model like 'kpi\_%'
+            or watermarks.model = 'st_payment_applications');
+
+    insert into {{ kpi_settings }} as settings (tenant_id, timezone, recorded_at)
+    values ({{ tenant_id }}, {{ servicetitan_quote(servicetitan_timezone()) }}, now())
+    on conflict (tenant_id) do update set
+        timezone = excluded.timezone,
+        recorded_at = excluded.recorded_at
+    where settings.timezone <> excluded.timezone;
+
+    -- queued days and jobs every KPI model has read
+    delete from {{ kpi_queue }} as queued
+    where queued.tenant_id = {{ tenant_id }}
+        and queued.queued_at <= (
+            select min(watermarks.watermark)
+            from {{ watermarks }} as watermarks
+            where watermarks.tenant_id = {{ tenant_id }}
+                and watermarks.raw_table like 'queue:%'
+        );
     {% endif %}
 
     {% if present and tenant_id is not none %}
