@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from servicetitan_devtools.kpi_summary import summary_lines
 from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
 
 #: The job of meltano.yml: servicetitan-preflight:check, tap-servicetitan target-postgres,
@@ -60,6 +61,8 @@ SANDBOX_SEED = 42
 MUTATION_FRACTION = 0.01
 RAW_SCHEMA = "tap_servicetitan"
 TARGET_SCHEMA = "public"
+#: The sandbox company's time zone (a US contractor), unless DBT_POSTGRES_TIMEZONE says otherwise.
+DEMO_TIMEZONE = "America/Chicago"
 DEMO_DIR_VARIABLE = "SERVICETITAN_DEMO_DIR"
 LOG_LINE = re.compile(r"^\S+\s+\[(?P<level>\w+)\s*\]\s+(?P<source>\S+)\s+(?P<message>.*)$")
 #: dbt's line for a finished model: "... 3 of 8 OK created sql st_incremental model public.st_jobs ..."
@@ -374,10 +377,16 @@ def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
             **{f"TAP_SERVICETITAN_{name.upper()}": value for name, value in cfg.items()},
             "DBT_POSTGRES_RAW_SCHEMA": RAW_SCHEMA,
             "DBT_POSTGRES_TARGET_SCHEMA": TARGET_SCHEMA,
+            "DBT_POSTGRES_TIMEZONE": demo_timezone(),
             **database.meltano_env(),
         }
     )
     return env
+
+
+def demo_timezone() -> str:
+    """The tenant's time zone for the KPI dates: DBT_POSTGRES_TIMEZONE, else the demo's."""
+    return os.environ.get("DBT_POSTGRES_TIMEZONE", "").strip() or DEMO_TIMEZONE
 
 
 def saved_state_exists(meltano: str, project: Path, env: dict[str, str]) -> bool:
@@ -525,6 +534,7 @@ def summarize(
             f"records_created, records_updated, duration_ms from {TARGET_SCHEMA}.st_sync_log "
             "order by module, st_id desc"
         ).fetchall()
+        kpis = summary_lines(conn, TARGET_SCHEMA, RAW_SCHEMA, demo_timezone())
 
     extracted = sum(progress.extracted.values())
     say()
@@ -554,6 +564,9 @@ def summarize(
         place = f"{city}, {state}".strip(", ")
         when = last_job.date().isoformat() if last_job else "-"
         say(f"  {name[:31]:<32}{place[:21]:<22}{f'{completed}/{total}':>10}{value:>16,.2f}  {when}")
+    say()
+    for line in kpis:
+        say(line)
     say()
     say(f"Where the data is: {database.describe()}, database {database.name}")
     say(f"  st_* tables in schema {TARGET_SCHEMA}, raw streams in schema {RAW_SCHEMA}")
