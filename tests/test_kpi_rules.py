@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -27,7 +29,15 @@ from tests.support.kpi_edge_cases import (
     merged,
     second_tenant_records,
 )
-from tests.support.kpi_oracle import KEYS, TABLES, compute, diff, diff_all
+from tests.support.kpi_oracle import (
+    KEYS,
+    TABLES,
+    compute,
+    diff,
+    diff_all,
+    round_half_up,
+    split_shares,
+)
 from tests.support.kpi_warehouse import (
     COLUMN_TYPES,
     column_types,
@@ -212,3 +222,91 @@ def test_oracle_covers_every_edge() -> None:
             if column in KEYS[table] or column == "tenant_id":
                 continue
             assert any(row[column] not in (None, 0) for row in rows), (table, column)
+
+
+# --- the oracle itself, against figures worked out by hand ---------------------
+
+
+def test_oracle_hand_figures() -> None:
+    """A few figures of the edge records computed by hand (the oracle is no tautology)."""
+    tables = expected(edge_records())
+
+    def row(table: str, **key: object) -> dict:
+        (found,) = [r for r in tables[table] if all(r[k] == v for k, v in key.items())]
+        return found
+
+    march_1 = dt.date(2025, 3, 1)
+    # job 1001 completed 03:30 UTC March 2 = March 1 in Chicago; 400 + 8 + 7 + 30 under 101
+    # (the fallbacks), 200 under 102 (" income "); expense, no-GL, inactive items left out
+    assert row("kpi_business_unit_daily", business_unit_id=101, date=march_1)[
+        "completed_revenue"
+    ] == Decimal("445.00")
+    assert row("kpi_business_unit_daily", business_unit_id=102, date=march_1)["completed_jobs"] == 1
+    # 645 split 2 : 1
+    assert row("kpi_technician_daily", technician_id=302, date=march_1)[
+        "completed_revenue"
+    ] == Decimal("215.00")
+    # the March 1 non-job invoice, midnight UTC: March 1 as sent
+    assert row("kpi_business_unit_daily", business_unit_id=103, date=march_1)[
+        "non_job_revenue"
+    ] == Decimal("120.00")
+    # 20 minutes twice: 0.67, not 0.33 + 0.33
+    assert row("kpi_technician_daily", technician_id=301, date=dt.date(2025, 3, 5))[
+        "worked_hours"
+    ] == Decimal("0.67")
+    campaign = row("kpi_campaign_daily", campaign_id=201, date=march_1)
+    assert (campaign["leads"], campaign["booked_calls"], campaign["cost"]) == (
+        2,
+        1,
+        Decimal("20.00"),
+    )
+    assert (campaign["cost_per_lead"], campaign["roi"]) == (Decimal("10.00"), Decimal("32.2500"))
+    february = row(
+        "kpi_membership_monthly",
+        membership_type_id=401,
+        business_unit_id=101,
+        month=dt.date(2025, 2, 1),
+    )
+    assert (february["active_at_end"], february["canceled"], february["churn_rate"]) == (
+        1,
+        1,
+        Decimal("0.5000"),
+    )
+    due_today = row("kpi_ar_aging", invoice_id=12001)
+    assert (due_today["days_past_due"], due_today["bucket"]) == (0, "current")
+    twice = row("st_payment_applications", payment_id=13001, invoice_id=12001)
+    assert twice["applied_amount"] == Decimal("15.25")
+    assert twice["applied_on"] == dt.datetime(2025, 3, 3, 10, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("amount", "splits", "shares"),
+    [
+        ("645", {301: 2, 302: 1}, {301: "430", 302: "215"}),
+        ("100.01", {303: "0.5", 304: "0.5"}, {303: "50.01", 304: "50.00"}),  # tie: lowest id
+        ("100", {1: 1, 2: 1, 3: 1}, {1: "33.34", 2: "33.33", 3: "33.33"}),
+        ("-100", {1: 1, 2: 2}, {1: "-33.33", 2: "-66.67"}),  # toward zero
+        ("10", {5: 0, 6: 0}, {None: "10"}),
+        ("10", {}, {None: "10"}),
+    ],
+)
+def test_oracle_split_shares(amount: str, splits: dict, shares: dict) -> None:
+    got = split_shares(
+        Fraction(Decimal(amount)), {k: Fraction(Decimal(str(v))) for k, v in splits.items()}
+    )
+    assert got == {k: Fraction(Decimal(v)) for k, v in shares.items()}
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "rounded"),
+    [
+        (Fraction(1, 8), 2, "0.13"),
+        (Fraction(-1, 8), 2, "-0.13"),
+        (Fraction(1, 3), 4, "0.3333"),
+        (Fraction(2, 3), 4, "0.6667"),
+        (Fraction(0), 2, "0.00"),
+    ],
+)
+def test_oracle_rounds_half_away_from_zero(value: Fraction, places: int, rounded: str) -> None:
+    assert round_half_up(value, places) == Decimal(rounded)
+    assert str(round_half_up(value, places)) == rounded

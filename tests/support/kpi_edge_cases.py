@@ -205,13 +205,16 @@ def membership(
     )
 
 
-def status_change(change_id: int, membership_id: int, created: str, new: str) -> dict:
+def status_change(
+    change_id: int, membership_id: int, created: str, new: str, old: str = "Active"
+) -> dict:
     return kpi_record(
         "membership_status_changes",
         change_id,
         membershipId=membership_id,
         createdOn=created,
         newStatus=new,
+        oldStatus=old,
     )
 
 
@@ -550,20 +553,24 @@ def edge_records() -> dict[str, list[dict]]:
         membership(10008, 402, 102, "2025-03-25T12:00:00Z"),
         # changed to Suspended on the day it was created: no Active change
         membership(10009, 403, 103, "2025-02-10T12:00:00Z", status="Suspended"),
+        # Active from its creation until its first change (Active -> Canceled) in March
+        membership(10010, 403, 103, "2025-01-20T12:00:00Z", status="Canceled"),
     ]
     changes = [
         status_change(11001, 10002, "2025-01-15T12:00:00Z", "Active"),
         status_change(11002, 10002, "2025-02-10T12:00:00Z", "Canceled"),
         status_change(11003, 10003, "2025-02-01T12:00:00Z", "Active"),
         status_change(11004, 10003, "2025-02-20T12:00:00Z", "Suspended"),
-        status_change(11005, 10003, "2025-03-05T12:00:00Z", "Active"),
+        status_change(11005, 10003, "2025-03-05T12:00:00Z", "Active", old="Suspended"),
         status_change(11006, 10003, "2025-03-18T12:00:00Z", "Expired"),
-        status_change(11007, 10003, "2025-03-22T12:00:00Z", "Canceled"),  # after the run's date
+        # after the run's date
+        status_change(11007, 10003, "2025-03-22T12:00:00Z", "Canceled", old="Expired"),
         status_change(11008, 10005, "2025-01-05T12:00:00Z", "Active"),  # inactive membership
         status_change(11009, 10006, "2024-12-15T12:00:00Z", "Active"),
         # 05:30 UTC February 1 = January 31 in Chicago
         status_change(11010, 10006, "2025-02-01T05:30:00Z", "Canceled"),
         status_change(11011, 10009, "2025-02-10T12:00:00Z", "Suspended"),
+        status_change(11013, 10010, "2025-03-02T12:00:00Z", "Canceled"),
         status_change(11012, 10999, "2025-02-10T12:00:00Z", "Active"),  # unknown membership
     ]
     aging = [
@@ -657,14 +664,19 @@ def changed_records(base: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """The raw rows that change between two syncs (only those: load them on top of base).
 
     A job's completedOn moves to another day, an item's business unit
-    changes, a split and a payment are deactivated, a status change and a
-    call arrive, an invoice is paid, a cost row is added.
+    changes, a split and a payment are deactivated, a membership is canceled
+    (its first status change), a call arrives, an invoice is paid, a cost row
+    is added.
     """
     return {
         "jobs": [touched(by_id(base["jobs"], 1010), completedOn="2025-03-13T18:00:00Z")],
         "invoice_items": [touched(by_id(base["invoice_items"], 3001), businessUnit=unit(103))],
         "job_splits": [touched(by_id(base["job_splits"], 5002), active=False)],
         "payments": [touched(by_id(base["payments"], 13001), active=False)],
+        # a membership without changes is canceled: Active until then (the change's oldStatus)
+        "memberships_export": [
+            touched(by_id(base["memberships_export"], 10001), status="Canceled")
+        ],
         "membership_status_changes": [
             status_change(11020, 10001, "2025-03-15T12:00:00Z", "Canceled")
         ],

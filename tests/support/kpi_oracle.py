@@ -16,8 +16,10 @@ scale, rates at 4 decimals, ids ``int``, dates :class:`datetime.date`,
 Readings of SPEC where it leaves a choice (each noted where it is applied):
 
 - ``active`` null counts as active (only ``active`` false excludes a record).
-- A membership with status changes has no status before its first change
-  (SPEC: "the newStatus of its last status change on or before that date").
+- Between local(createdOn) and its first status change a membership has that
+  change's ``oldStatus`` (SPEC defines the status only from a change on or
+  before the date, or for memberships without changes; the change's
+  ``oldStatus`` is what it was before). Before local(createdOn) it has none.
 - ``activated`` ... ``suspended`` count status changes only: a membership
   created Active without status changes is active at month ends but not
   "activated".
@@ -609,7 +611,8 @@ def membership_monthly(rules: Rules, tenant_id: int) -> list[dict]:
     """kpi_membership_monthly: Active at each month's end, status changes in the month.
 
     Status on a date: newStatus of the last status change on or before it (by
-    local(createdOn), then createdOn, then id); without changes, the current
+    local(createdOn), then createdOn, then id); before its first change, that
+    change's oldStatus from local(createdOn); without changes, the current
     status from local(createdOn). Groups: the membership's current
     membershipTypeId and businessUnitId. Months: the first membership's
     (earliest local createdOn) through the run's; the run's month ends on the
@@ -625,7 +628,13 @@ def membership_monthly(rules: Rules, tenant_id: int) -> list[dict]:
         if owner in memberships:
             moment = instant(change.get("createdOn"))
             changes[owner].append(
-                (rules.local_date(moment), moment, ident(change["id"]), change.get("newStatus"))
+                (
+                    rules.local_date(moment),
+                    moment,
+                    ident(change["id"]),
+                    change.get("newStatus"),
+                    change.get("oldStatus"),
+                )
             )
     for owned in changes.values():
         owned.sort()
@@ -641,10 +650,13 @@ def membership_monthly(rules: Rules, tenant_id: int) -> list[dict]:
                 ident(membership.get("businessUnitId")),
             )
             owned = changes.get(mid)
+            created = rules.local_date(membership.get("createdOn"))
             if owned:
                 before = [c for c in owned if c[0] <= last_day]
-                status = before[-1][3] if before else None
-                for day, _, _, new in owned:
+                # before its first change: that change's oldStatus, from createdOn
+                first_old = owned[0][4] if created <= last_day else None
+                status = before[-1][3] if before else first_old
+                for day, _, _, new, _ in owned:
                     if month <= day <= last_day:
                         column = {
                             "Active": "activated",
@@ -655,7 +667,6 @@ def membership_monthly(rules: Rules, tenant_id: int) -> list[dict]:
                         if column:
                             table[(*group, month)][column] += 1
             else:
-                created = rules.local_date(membership.get("createdOn"))
                 status = membership.get("status") if created <= last_day else None
             if status == "Active":
                 table[(*group, month)]["active_at_end"] += 1
