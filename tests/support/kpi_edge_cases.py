@@ -678,7 +678,9 @@ def changed_records(base: dict[str, list[dict]]) -> dict[str, list[dict]]:
             touched(by_id(base["memberships_export"], 10001), status="Canceled")
         ],
         "membership_status_changes": [
-            status_change(11020, 10001, "2025-03-15T12:00:00Z", "Canceled")
+            status_change(11020, 10001, "2025-03-15T12:00:00Z", "Canceled"),
+            # a first change arriving while its membership's row is unchanged
+            status_change(11021, 10004, "2025-03-10T12:00:00Z", "Suspended"),
         ],
         "calls": [call(8020, "2025-03-19T19:00:00Z", 201, type="Unbooked")],
         "invoices": [touched(by_id(base["invoices"], 12002), balance="0.00")],
