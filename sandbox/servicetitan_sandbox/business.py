@@ -16,12 +16,22 @@ about HTTP.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 from . import business_records as br
 from .collection import Collection
-from .dataset import DAY_MS, PAST_END_MS, PAST_START_MS, Dataset, iso, money, near_midnight
+from .dataset import (
+    DAY_MS,
+    PAST_END_MS,
+    PAST_START_MS,
+    SECOND_OF,
+    Dataset,
+    iso,
+    money,
+    near_midnight,
+)
 from .reference import endpoints, url_parts
 
 ITEMS = "accounting/export/invoice-items"
@@ -92,7 +102,7 @@ def stamp_ms(text: str) -> int:
     if day is None:
         day = int(datetime.fromisoformat(text[:10]).replace(tzinfo=timezone.utc).timestamp())
         day = _day_ms[text[:10]] = day * 1000
-    ms = day + (int(text[11:13]) * 3600 + int(text[14:16]) * 60 + int(text[17:19])) * 1000
+    ms = day + SECOND_OF[text[11:19]] * 1000
     return ms + int(text[20:23]) if len(text) > 20 and text[19] == "." else ms
 
 
@@ -393,7 +403,10 @@ class Business:
         x = rng.random()
         count = 1 if x < 0.35 else (2 if x < 0.7 else (3 if x < 0.9 else 4))
         discount = subtotal * rng.randint(5, 15) // 100 if rng.random() < 0.12 else 0
-        kinds = rng.choices(br.ITEM_KINDS, cum_weights=ITEM_CUM_WEIGHTS, k=count)
+        top = ITEM_CUM_WEIGHTS[-1]
+        kinds = [
+            br.ITEM_KINDS[bisect_right(ITEM_CUM_WEIGHTS, rng.random() * top)] for _ in range(count)
+        ]
         lines = list(zip(kinds, _parts(rng, subtotal + discount, count), strict=True))
         if discount:
             lines.append((br.DISCOUNT, -discount))
@@ -660,7 +673,7 @@ class Business:
 
     def _sample(self, name: str, k: int) -> list[dict]:
         records = self.collections[name].records
-        keys = sorted(records)
+        keys = list(records)  # insertion order: deterministic
         return [records[key] for key in self.rng.sample(keys, min(k, len(keys)))]
 
     def _next_status(self, membership: dict, now: int) -> None:

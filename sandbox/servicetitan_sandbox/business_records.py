@@ -467,6 +467,7 @@ def payment_record(
 ) -> dict:
     kind, type_id = PAYMENT_TYPES[int(rng.random() * len(PAYMENT_TYPES))]
     total = sum(cents(entry["appliedAmount"]) for entry in applied)
+    stamp = iso(ms)
     return {
         "active": True,
         "appliedTo": applied,
@@ -475,15 +476,15 @@ def payment_record(
         "businessUnit": invoice["businessUnit"],
         "checkNumber": str(1000 + payment_id % 9000) if kind == "Check" else None,
         "createdBy": applied[0]["appliedBy"],
-        "createdOn": iso(ms),
+        "createdOn": stamp,
         "customer": invoice["customer"],
         "customFields": [],
-        "date": iso(ms),
+        "date": stamp,
         "deposit": None,
         "generalLedgerAccount": gl_ref(GL_BY_ID[UNDEPOSITED_FUNDS], rng),
         "id": payment_id,
         "memo": None,
-        "modifiedOn": iso(ms),
+        "modifiedOn": stamp,
         "referenceNumber": str(payment_id % 10_000_000),
         "refundedPaymentId": None,
         "syncStatus": "Posted" if rng.random() < 0.7 else "Pending",
@@ -519,18 +520,19 @@ APPOINTMENT_TO_ASSIGNMENT = {
 def assignment_record(
     assignment_id: int, appointment: dict, technician: dict, assigned_ms: int, active: bool
 ) -> dict:
+    assigned = iso(assigned_ms)
     return {
         "id": assignment_id,
         "technicianId": technician["id"],
         "technicianName": technician["name"],
         "assignedById": appointment["createdById"],
-        "assignedOn": iso(assigned_ms),
+        "assignedOn": assigned,
         "status": APPOINTMENT_TO_ASSIGNMENT.get(appointment["status"], "Scheduled"),
         "isPaused": False,
         "jobId": appointment["jobId"],
         "appointmentId": appointment["id"],
-        "createdOn": iso(assigned_ms),
-        "modifiedOn": iso(assigned_ms),
+        "createdOn": assigned,
+        "modifiedOn": assigned,
         "active": active,
     }
 
@@ -543,18 +545,19 @@ def timesheet_record(
     done_ms: int | None,
     active: bool,
 ) -> dict:
-    stamp = iso(done_ms if done_ms is not None else arrived_ms)
+    dispatched, arrived = iso(arrived_ms - 1_800_000), iso(arrived_ms)
+    done = iso(done_ms) if done_ms is not None else None
     return {
         "id": timesheet_id,
         "jobId": appointment["jobId"],
         "appointmentId": appointment["id"],
         "technicianId": technician_id,
-        "dispatchedOn": iso(arrived_ms - 1_800_000),
-        "arrivedOn": iso(arrived_ms),
+        "dispatchedOn": dispatched,
+        "arrivedOn": arrived,
         "canceledOn": None,
-        "doneOn": iso(done_ms) if done_ms is not None else None,
-        "createdOn": iso(arrived_ms - 1_800_000),
-        "modifiedOn": stamp,
+        "doneOn": done,
+        "createdOn": dispatched,
+        "modifiedOn": done or arrived,
         "active": active,
     }
 
@@ -562,13 +565,14 @@ def timesheet_record(
 def split_record(
     split_id: int, job_id: int, technician_id: int, share: float, ms: int, active: bool
 ) -> dict:
+    stamp = iso(ms)
     return {
         "id": split_id,
         "jobId": job_id,
         "technicianId": technician_id,
         "split": share,
-        "createdOn": iso(ms),
-        "modifiedOn": iso(ms),
+        "createdOn": stamp,
+        "modifiedOn": stamp,
         "active": active,
     }
 

@@ -52,13 +52,15 @@ class Collection:
     def load(self, staged: list[tuple[int, dict]]) -> None:
         """Replace the records by ``(modified ms, record)`` pairs, versioned in modified order."""
         staged.sort(key=lambda pair: pair[0])
-        self.records = {self.key_of(record): record for _, record in staged}
         self._modified = [ms for ms, _ in staged]
         self._ordered = [record for _, record in staged]
+        if self.keys == ("id",):
+            keys = [(record["id"],) for record in self._ordered]
+        else:
+            keys = [self.key_of(record) for record in self._ordered]
+        self.records = dict(zip(keys, self._ordered, strict=True))
         self._versions = list(range(1, len(staged) + 1))
-        self._version_of = {
-            self.key_of(r): v for v, r in zip(self._versions, self._ordered, strict=True)
-        }
+        self._version_of = dict(zip(keys, self._versions, strict=True))
         self._version = len(staged)
 
     def export_page(

@@ -62,6 +62,10 @@ PAST_START_MS = int(datetime(2019, 1, 1, tzinfo=timezone.utc).timestamp() * 1000
 PAST_END_MS = int(datetime(2025, 6, 1, tzinfo=timezone.utc).timestamp() * 1000)
 
 _day_cache: dict[int, str] = {}
+#: ``HH:MM:SS`` of every second of a day (formatting a stamp is then a lookup)
+CLOCK = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]
+#: the second of the day of each ``HH:MM:SS``
+SECOND_OF = {text: s for s, text in enumerate(CLOCK)}
 
 
 def iso(ms: int) -> str:
@@ -69,14 +73,12 @@ def iso(ms: int) -> str:
     day, rem = divmod(ms, DAY_MS)
     d = _day_cache.get(day)
     if d is None:
-        d = datetime.fromtimestamp(day * 86400, tz=timezone.utc).strftime("%Y-%m-%d")
+        d = datetime.fromtimestamp(day * 86400, tz=timezone.utc).strftime("%Y-%m-%dT")
         _day_cache[day] = d
     sec, milli = divmod(rem, 1000)
-    h, sec = divmod(sec, 3600)
-    m, s = divmod(sec, 60)
     if milli:
-        return f"{d}T{h:02d}:{m:02d}:{s:02d}.{milli:03d}Z"
-    return f"{d}T{h:02d}:{m:02d}:{s:02d}Z"
+        return f"{d}{CLOCK[sec]}.{milli:03d}Z"
+    return f"{d}{CLOCK[sec]}Z"
 
 
 def parse_iso_ms(value: str) -> int:

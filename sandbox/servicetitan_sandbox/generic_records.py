@@ -13,9 +13,11 @@ Nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 import uuid
+from collections.abc import Callable
 
 from .business import Business
 from .collection import Collection, modified_ms
@@ -108,8 +110,19 @@ def _stem(name: str) -> str | None:
     return None
 
 
+Generator = Callable[["RecordMaker"], object]
+#: one field of a compiled object: name, may be null, is a decimal string, its value maker
+Plan = list[tuple[str, bool, bool, Generator]]
+_plans: dict[tuple, Plan] = {}
+
+
 class RecordMaker:
-    """Records of one endpoint from its reference fields, linked to the tenant's ids."""
+    """Records of one endpoint from its reference fields, linked to the tenant's ids.
+
+    Each object's fields are compiled once (per endpoint, parent name and depth)
+    into a plan of value makers, so a record is a loop of calls rather than a
+    walk of the reference's type strings.
+    """
 
     def __init__(self, endpoint: dict, id_pools: dict[str, range], rng: random.Random) -> None:
         self.endpoint = endpoint
@@ -119,7 +132,8 @@ class RecordMaker:
         self.rng = rng
 
     def record(self, key_values: dict, created_ms: int, modified_ms: int) -> dict:
-        record = self._object(self.endpoint["fields"], "", 0, self.decimal_strings)
+        plan = self._plan(self.endpoint["fields"], "", 0, self.decimal_strings)
+        record = self._object(plan)
         record.update(key_values)
         if "createdOn" in record:
             record["createdOn"] = iso(created_ms)
@@ -135,57 +149,87 @@ class RecordMaker:
             return None
         return pool[int(self.rng.random() * len(pool))]
 
-    def _object(
-        self, fields: dict, parent: str, depth: int, decimal_strings: frozenset = frozenset()
-    ) -> dict:
+    def _object(self, plan: Plan) -> dict:
+        rng = self.rng
         out = {}
-        for name, spec in fields.items():
-            if spec["nullable"] and not spec["required"] and self.rng.random() < 0.15:
+        for name, nullable, decimal, make in plan:
+            if nullable and rng.random() < 0.15:
                 out[name] = None
-            elif name in decimal_strings:
-                out[name] = money(int(self.rng.random() * 200_000))
+            elif decimal:
+                out[name] = money(int(rng.random() * 200_000))
             else:
-                out[name] = self._value(name, spec["type"], parent, depth)
+                out[name] = make(self)
         return out
 
-    def _value(self, name: str, typ: str, parent: str, depth: int) -> object:
-        rng = self.rng
+    def _plan(
+        self, fields: dict, parent: str, depth: int, decimal_strings: frozenset = frozenset()
+    ) -> Plan:
+        key = (self.endpoint["url"], id(fields), parent, depth, decimal_strings)
+        plan = _plans.get(key)
+        if plan is None:
+            plan = _plans[key] = [
+                (
+                    name,
+                    spec["nullable"] and not spec["required"],
+                    name in decimal_strings,
+                    self._maker(name, spec["type"], parent, depth),
+                )
+                for name, spec in fields.items()
+            ]
+        return plan
+
+    def _maker(self, name: str, typ: str, parent: str, depth: int) -> Generator:
+        """What makes one value of a field of type ``typ`` (the same random draws each time)."""
         if typ.startswith("["):
-            count = 0 if depth >= NESTING_LIMIT else int(rng.random() * 3)
-            stem = _stem(name)
-            return [self._value(stem or name, typ[1:-1], parent, depth + 1) for _ in range(count)]
+            if depth >= NESTING_LIMIT:
+                return lambda m: []
+            item = self._maker(_stem(name) or name, typ[1:-1], parent, depth + 1)
+            return lambda m: [item(m) for _ in range(int(m.rng.random() * 3))]
         if typ.startswith("object "):
             nested = self.objects.get(typ.split(" ", 1)[1])
             if nested is None:
-                return {}
-            value = self._object(nested, name, depth + 1)
-            if isinstance(value.get("id"), int) and name in LINKS:
-                value["id"] = self.linked_id(name) or value["id"]
-            return value
+                return lambda m: {}
+            return self._object_maker(self._plan(nested, name, depth + 1), name)
         if typ in ("int64", "int32"):
             stem = _stem(name) or (parent if name == "id" else None) or name
-            return self.linked_id(stem) or int(rng.random() * 1000) + 1
-        if typ == "bool":
-            return rng.random() < 0.5
-        if typ in ("decimal", "double"):
-            return round(rng.random() * 1000, 2)
-        if typ == "string(date-time)":
-            return iso(
-                PAST_START_MS + int(rng.random() * (PAST_END_MS - PAST_START_MS)) // 1000 * 1000
-            )
-        if typ == "string(date)":
-            return iso(PAST_START_MS + int(rng.random() * 2000) * DAY_MS)[:10]
-        if typ == "string(guid)":
-            return str(uuid.UUID(int=rng.getrandbits(128)))
-        if typ == "string(duration)":
-            return f"00:{int(rng.random() * 60):02d}:{int(rng.random() * 60):02d}"
-        if typ == "string(email)":
-            return f"user{int(rng.random() * 10_000)}@example.com"
-        if typ == "string(phone)":
-            return f"555{int(rng.random() * 10_000_000):07d}"
+            return lambda m: m.linked_id(stem) or int(m.rng.random() * 1000) + 1
         if typ.startswith("enum("):
-            return rng.choice(typ[5:-1].split("|"))
-        return f"{name} {int(rng.random() * 10_000)}"
+            choices = typ[5:-1].split("|")
+            return lambda m: m.rng.choice(choices)
+        simple = SIMPLE_MAKERS.get(typ)
+        if simple is not None:
+            return simple
+        return lambda m: f"{name} {int(m.rng.random() * 10_000)}"
+
+    @staticmethod
+    def _object_maker(plan: Plan, name: str) -> Generator:
+        linked = name in LINKS
+
+        def make(m: RecordMaker) -> dict:
+            value = m._object(plan)
+            if linked and isinstance(value.get("id"), int):
+                value["id"] = m.linked_id(name) or value["id"]
+            return value
+
+        return make
+
+
+SPAN_MS = PAST_END_MS - PAST_START_MS
+SIMPLE_MAKERS: dict[str, Generator] = {
+    "bool": lambda m: m.rng.random() < 0.5,
+    "decimal": lambda m: round(m.rng.random() * 1000, 2),
+    "double": lambda m: round(m.rng.random() * 1000, 2),
+    "string(date-time)": lambda m: iso(
+        PAST_START_MS + int(m.rng.random() * SPAN_MS) // 1000 * 1000
+    ),
+    "string(date)": lambda m: iso(PAST_START_MS + int(m.rng.random() * 2000) * DAY_MS)[:10],
+    "string(guid)": lambda m: str(uuid.UUID(int=m.rng.getrandbits(128))),
+    "string(duration)": lambda m: (
+        f"00:{int(m.rng.random() * 60):02d}:{int(m.rng.random() * 60):02d}"
+    ),
+    "string(email)": lambda m: f"user{int(m.rng.random() * 10_000)}@example.com",
+    "string(phone)": lambda m: f"555{int(m.rng.random() * 10_000_000):07d}",
+}
 
 
 class GenericTenant:
@@ -207,19 +251,25 @@ class GenericTenant:
             and collection_name(url) not in skip
             and ("id" in endpoint["fields"] or collection_name(url) in KEYS)
         }
-        #: the KPI source collections, consistent with the dataset and each other
-        self.business = Business(dataset)
-        self.id_pools = self._core_pools()
-        for index, (name, endpoint) in enumerate(sorted(chosen.items())):
-            count = sized if self._points_at_the_tenant(endpoint) else REFERENCE_TABLE_SIZE
-            start = 100_000_000 + index * 1_000_000 + 1
-            self.id_pools[name] = FIXED_IDS.get(name, range(start, start + count))
-            if name in self.business.collections:
-                self.id_pools[name] = self.business.id_pool(name)
-        self.collections = {
-            name: self.business.collections.get(name) or self._generate(name, endpoint)
-            for name, endpoint in sorted(chosen.items())
-        }
+        was_enabled = gc.isenabled()
+        gc.disable()  # as in Dataset: millions of small dicts the cyclic GC would rescan
+        try:
+            #: the KPI source collections, consistent with the dataset and each other
+            self.business = Business(dataset)
+            self.id_pools = self._core_pools()
+            for index, (name, endpoint) in enumerate(sorted(chosen.items())):
+                count = sized if self._points_at_the_tenant(endpoint) else REFERENCE_TABLE_SIZE
+                start = 100_000_000 + index * 1_000_000 + 1
+                self.id_pools[name] = FIXED_IDS.get(name, range(start, start + count))
+                if name in self.business.collections:
+                    self.id_pools[name] = self.business.id_pool(name)
+            self.collections = {
+                name: self.business.collections.get(name) or self._generate(name, endpoint)
+                for name, endpoint in sorted(chosen.items())
+            }
+        finally:
+            if was_enabled:
+                gc.enable()
 
     def _core_pools(self) -> dict[str, range]:
         ds = self.dataset
