@@ -210,9 +210,11 @@ def test_an_unknown_time_zone_names_the_fix_where_the_value_is_set(
 def test_time_zone_names_are_iana_names() -> None:
     for zone in ("America/Chicago", "Europe/London", "UTC", "Australia/Lord_Howe"):
         assert not timezone_outcome(zone_setting(zone, "meltano_yml")).failed, zone
-    for zone in ("", "america/chicago", "localtime", "../etc/passwd", "America", "Mars/Olympus"):
+    for zone in ("america/chicago", "localtime", "../etc/passwd", "America", "Mars/Olympus"):
         assert timezone_outcome(zone_setting(zone, "env")).failed, zone
-    assert not timezone_outcome(zone_setting(None, "default")).failed  # unset: dbt uses UTC
+    for unset in (None, "", "  "):  # dbt uses UTC
+        assert timezone_outcome(zone_setting(unset, "env")).detail == "not set: UTC"
+    assert timezone_outcome(zone_setting(" Asia/Tokyo ", "env")).detail == "Asia/Tokyo"
 
 
 def test_bad_client_secret_stops_before_any_api_request(project) -> None:

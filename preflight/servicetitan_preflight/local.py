@@ -49,10 +49,10 @@ def time_zone_names() -> frozenset[str]:
 
 
 def timezone_outcome(setting: PluginSetting, environment: str | None = None) -> Outcome:
-    """The tenant's time zone is an IANA name; None (unset) is dbt's default, UTC."""
-    if setting.value is None:
+    """The tenant's time zone is an IANA name; unset or empty is dbt's default, UTC."""
+    zone = "" if setting.value is None else str(setting.value).strip()  # dbt trims it too
+    if not zone:
         return passed(AREA, "time zone", str(setting), "not set: UTC")
-    zone = str(setting.value)
     if zone in time_zone_names():
         return passed(AREA, "time zone", str(setting), zone)
     if setting.source in ENVIRONMENT_STORES:
