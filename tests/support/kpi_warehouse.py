@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 
 from psycopg import sql
@@ -138,9 +139,20 @@ def kpi_dbt(
     done: subprocess.CompletedProcess = dbt(*args, env=env)
     output = done.stdout + done.stderr
     assert (done.returncode == 0) == succeed, (
-        f"dbt {' '.join(args)} exited {done.returncode}:\n{output[-6000:]}"
+        f"dbt {' '.join(args)} exited {done.returncode}:\n{failures(output) or output[-6000:]}"
     )
     return output
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def failures(output: str) -> str:
+    """dbt's summary of what failed (the lines after "Completed with"), colours removed."""
+    lines = [_ANSI.sub("", line) for line in output.splitlines()]
+    start = next((i for i, line in enumerate(lines) if "Completed with" in line), None)
+    kept = [line for line in lines[start or 0 :] if re.sub(r"^\d\d:\d\d:\d\d", "", line).strip()]
+    return "" if start is None else "\n".join(kept)
 
 
 def missing_tables(dbname: str, schema: str = "public") -> list[str]:
