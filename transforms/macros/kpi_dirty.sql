@@ -3,12 +3,8 @@
   kpi_dirty), where more than the queued days are involved.
 -#}
 
-{#- Days queued by the facts, of changed calls, and every day of a month whose cost changed. -#}
+{#- Days queued by the facts, and every day of a month whose cost changed. -#}
 {% macro kpi_campaign_daily_dirty() -%}
-    {%- set changed_calls -%}
-        select {{ local_date('calls.created_on') }}
-        from ({{ kpi_changed('calls', 'source."createdOn"::timestamptz') }}) as calls (created_on)
-    {%- endset -%}
     {%- set changed_cost_days -%}
         select generate_series(
             make_date(costs.cost_year::integer, costs.cost_month::integer, 1),
@@ -18,7 +14,7 @@
         from ({{ kpi_changed('costs', 'source."year", source."month"') }}) as costs (cost_year, cost_month)
         where costs.cost_month between 1 and 12
     {%- endset -%}
-    {{ return(kpi_dirty([kpi_queued('kpi_days'), changed_calls, changed_cost_days], since_last_run='day')) }}
+    {{ return(kpi_dirty([kpi_queued('kpi_days'), changed_cost_days], since_last_run='day')) }}
 {%- endmacro %}
 
 
@@ -40,6 +36,13 @@
                     select changes."createdOn"::timestamptz
                     from {{ kpi_raw_relation('membership_status_changes') }} as changes
                     where changes."membershipId" in ({{ kpi_changed('memberships_export') }})
+                    -- a first change sets the status from the membership's creation on
+                    union all
+                    select memberships."createdOn"::timestamptz
+                    from {{ kpi_raw_relation('memberships_export') }} as memberships
+                    where memberships.id in (
+                        {{ kpi_changed('membership_status_changes', 'source."membershipId"') }}
+                    )
                 ) as touched (created_on)
             ),
             date_trunc('month', {{ kpi_run_date() }}),

@@ -5,7 +5,7 @@
 {{ config(
     unique_key=['tenant_id', 'campaign_id', 'date'],
     partition_by='date',
-    meta={'raw_tables': ['calls', 'costs'], 'queues_read': ['kpi_days']},
+    meta={'raw_tables': ['costs'], 'queues_read': ['kpi_days']},
     pre_hook="{{ kpi_campaign_daily_dirty() }}",
 ) }}
 
@@ -47,20 +47,19 @@ job_measures as (
 call_measures as (
     select
         calls.campaign_id,
-        {{ local_date('calls.st_created_on') }} as date,
+        calls.call_date as date,
         count(*) as leads,
-        count(*) filter (where calls.call_type = 'Booked') as booked_calls,
+        count(*) filter (where calls.is_booked) as booked_calls,
         0 as completed_jobs,
         0 as converted_jobs,
         0::numeric as completed_revenue,
         0::numeric as cost
-    from {{ ref('stg_servicetitan__calls') }} as calls
-    where coalesce(calls.is_active, false)
-        and lower(calls.direction) = 'inbound'
-        and calls.call_type in ('Booked', 'Unbooked')
-        and {{ kpi_in_dirty(local_date('calls.st_created_on')) }}
-        and {{ local_date('calls.st_created_on') }} <= {{ run_date }}
-    group by 1, 2
+    from {{ ref('int_kpi_calls') }} as calls
+    where calls.tenant_id = {{ servicetitan_tenant_id() }}
+        and calls.is_lead
+        and {{ kpi_in_dirty('calls.call_date') }}
+        and calls.call_date <= {{ run_date }}
+    group by calls.campaign_id, calls.call_date
 ),
 
 -- cost: the campaign's dailyCost of the month on each of its days up to the run's date

@@ -28,6 +28,7 @@ changes as (
         changes.st_id,
         changes.membership_id,
         changes.new_status,
+        changes.old_status,
         changes.st_created_on,
         {{ local_date('changes.st_created_on') }} as change_date
     from {{ ref('stg_servicetitan__membership_status_changes') }} as changes
@@ -38,7 +39,8 @@ changes as (
 ),
 
 -- a membership's status from one change to the next (same-day changes: the
--- last one holds); without changes, its current status from its creation
+-- last one holds); before its first change, that change's old status from
+-- its creation; without changes, its current status from its creation
 statuses as (
     select
         membership_id,
@@ -46,6 +48,18 @@ statuses as (
         change_date as valid_from,
         lead(change_date) over (partition by membership_id order by st_created_on, st_id) as valid_to
     from changes
+    union all
+    select * from (
+        select distinct on (changes.membership_id)
+            changes.membership_id,
+            changes.old_status,
+            memberships.created_date,
+            changes.change_date
+        from changes
+        inner join memberships
+            on memberships.st_id = changes.membership_id
+        order by changes.membership_id, changes.st_created_on, changes.st_id
+    ) as before_first_change
     union all
     select
         memberships.st_id,
