@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cache
 
 from .dataset import DAY_MS, iso, money
 
@@ -17,8 +18,14 @@ from .dataset import DAY_MS, iso, money
 BUSINESS_UNITS = tuple(range(101, 111))
 
 
+@cache
 def business_unit_ref(bu: int) -> dict:
-    """``{id, name}`` of a business unit, named as the dataset's invoices name it."""
+    """``{id, name}`` of a business unit, named as the dataset's invoices name it.
+
+    Nested objects like this one are shared by the records that carry them (a
+    change replaces a record's object, never edits it): hundreds of thousands
+    of records then cost no more than their own fields.
+    """
     return {"id": bu, "name": f"BU {bu}"}
 
 
@@ -94,6 +101,11 @@ def gl_ref(account: GLAccount, rng: random.Random) -> dict:
     else:
         x = rng.random()
         snapshot = None if x < 0.06 else ("" if x < 0.09 else account.type)
+    return _gl_snapshot(account, snapshot)
+
+
+@cache
+def _gl_snapshot(account: GLAccount, snapshot: str | None) -> dict:
     return {
         "id": account.id,
         "name": account.name,
@@ -182,6 +194,7 @@ def campaign_name(campaign_id: int) -> str:
     return f"{source} {2019 + (campaign_id - 1) // len(CAMPAIGN_SOURCES)}"
 
 
+@cache
 def campaign_ref(campaign_id: int) -> dict:
     return {"id": campaign_id, "name": campaign_name(campaign_id)}
 
@@ -340,6 +353,14 @@ class ItemKind:
     hours: float  # most sold hours of one line (0: none)
     cost_of_sale: int | None = None
 
+    @property
+    def html(self) -> str:
+        return HTML_DESCRIPTIONS.setdefault(self.sku, f"<p>{self.sku}</p>")
+
+
+HTML_DESCRIPTIONS: dict[str, str] = {}
+QUANTITIES = {n: f"{n}.00" for n in range(1, 5)}
+
 
 ITEM_KINDS = (
     ItemKind("Service", "Repair labor", 1, 4.0),
@@ -386,18 +407,19 @@ def item_record(
     ctx: ItemContext,
     rng: random.Random,
 ) -> dict:
-    quantity = 1 if kind.type != "Material" or rng.random() < 0.5 else rng.randint(2, 4)
+    quantity = 1 if kind.type != "Material" or rng.random() < 0.5 else 2 + int(rng.random() * 3)
     price = total_cents // quantity
     cost = abs(total_cents) // 3 if kind.type in ("Material", "Equipment") else 0
+    zero_cost = cost == 0
     account = GL_BY_ID.get(kind.account) if kind.account is not None else None
     cos = GL_BY_ID.get(kind.cost_of_sale) if kind.cost_of_sale is not None else None
     hours = round(rng.uniform(0.25, kind.hours) * 4) / 4 if kind.hours else 0.0
     return {
         "id": item_id,
-        "description": kind.sku if rng.random() < 0.8 else f"<p>{kind.sku}</p>",
-        "quantity": f"{quantity}.00",
-        "cost": money(cost // quantity),
-        "totalCost": money(cost),
+        "description": kind.sku if rng.random() < 0.8 else kind.html,
+        "quantity": QUANTITIES[quantity],
+        "cost": "0.00" if zero_cost else money(cost // quantity),
+        "totalCost": "0.00" if zero_cost else money(cost),
         "budgetCodeId": None,
         "inventoryLocationId": None,
         "inventoryLocation": None,
@@ -590,6 +612,8 @@ SPLIT_SHARES = {
 CALL_TYPES_INBOUND = ("Unbooked", "Unbooked", "Excused", "NotLead", "Abandoned")
 CALL_REASONS = ((1, "Service request"), (2, "Quote"), (3, "Billing question"), (4, "Wrong number"))
 AGENTS = ((501, "Front Desk"), (502, "CSR Team"), (503, "After Hours"))
+CALL_REASON_REFS = tuple({"id": i, "name": name} for i, name in CALL_REASONS)
+AGENT_REFS = tuple({"id": i, "name": name} for i, name in AGENTS)
 
 
 @dataclass(frozen=True)
@@ -608,8 +632,8 @@ class CallFacts:
 
 def call_record(facts: CallFacts, rng: random.Random) -> dict:
     seconds = 0 if facts.type == "Abandoned" else rng.randint(25, 900)
-    reason = CALL_REASONS[int(rng.random() * len(CALL_REASONS))]
-    agent = AGENTS[int(rng.random() * len(AGENTS))]
+    reason = CALL_REASON_REFS[int(rng.random() * len(CALL_REASON_REFS))]
+    agent = AGENT_REFS[int(rng.random() * len(AGENT_REFS))]
     number = f"{rng.randint(201, 989)}555{rng.randint(0, 9999):04d}"
     office = "8005550100"
     inbound = facts.direction == "Inbound"
@@ -625,13 +649,13 @@ def call_record(facts: CallFacts, rng: random.Random) -> dict:
         "voiceMailPath": None,
         "createdOn": iso(facts.ms),
         "modifiedOn": iso(facts.ms + seconds * 1000),
-        "reason": {"id": reason[0], "name": reason[1]} if facts.type != "Abandoned" else None,
+        "reason": reason if facts.type != "Abandoned" else None,
         "customer": facts.customer,
         "location": facts.location,
         "campaign": campaign_ref(facts.campaign_id) if facts.campaign_id is not None else None,
         "job": facts.job,
-        "agent": {"id": agent[0], "name": agent[1]},
-        "createdBy": {"id": agent[0], "name": agent[1]},
+        "agent": agent,
+        "createdBy": agent,
         "excuseMemo": "Spam caller" if facts.type == "Excused" else "",
         "tag": "",
         "active": rng.random() > 0.02,

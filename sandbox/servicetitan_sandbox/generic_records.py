@@ -1,5 +1,5 @@
-"""Records for every endpoint the hand-written dataset does not cover, generated from
-the reference's field types.
+"""Records for every endpoint the hand-written dataset does not cover: the KPI sources
+from business.py, every other one generated from the reference's field types.
 
 One :class:`Collection` per tenant-wide endpoint (export feed or list) of the
 reference: its records keyed by their key fields, kept in change-version
@@ -8,6 +8,9 @@ order so an export page is a ``bisect`` plus a slice, as in :mod:`.dataset`.
 identifiers that agree with it (a ``customerId`` is one of its customers, a
 ``businessUnitId`` one of the business units served here, and so on), and
 changes some of every collection's records between runs (:meth:`GenericTenant.mutate`).
+The collections behind the KPI tables (invoice items, payments, splits, calls,
+memberships ...) are :class:`~.business.Business`'s, consistent with the dataset
+and with each other rather than random.
 Nothing here knows about HTTP.
 """
 
