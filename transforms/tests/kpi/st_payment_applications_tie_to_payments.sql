@@ -1,5 +1,6 @@
 -- Tie-out: every active payment's applications sum to the amounts of its
--- appliedTo entries (those without an invoice show up here too).
+-- appliedTo entries that name an invoice (those that do not are listed by
+-- the warning st_payment_applications_without_invoice).
 with
 
 applied as (
@@ -12,6 +13,7 @@ applied as (
         case when jsonb_typeof(payments.applied_to) = 'array' then payments.applied_to else '[]'::jsonb end
     ) as entries (entry)
     where payments.is_active
+        and entry ->> 'appliedTo' is not null
     group by payments.tenant_id, payments.st_id
 ),
 
