@@ -198,6 +198,9 @@ def main() -> None:
     )
     parser.add_argument("--from-commit", help="benchmark the dbt project as committed at this")
     parser.add_argument(
+        "--project", type=Path, help="benchmark the dbt project in this folder (a patched copy)"
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=1200,
@@ -214,7 +217,7 @@ def main() -> None:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
     scratch = Path(tempfile.mkdtemp(prefix="bench_transforms_"))
     env = environment(dbname, scratch)
-    project = ROOT / "transforms"
+    project = args.project.resolve() if args.project else ROOT / "transforms"
     if args.from_commit:
         project = export_project(args.from_commit, scratch)
         print(f"dbt project as committed at {args.from_commit}")
@@ -255,7 +258,7 @@ def main() -> None:
                 last = print_log(conn, last)
                 print_slowest(scratch / "target")
 
-        if args.skip_meltano or args.from_commit or None in figures.values():
+        if args.skip_meltano or args.from_commit or args.project or None in figures.values():
             print("\nMeltano's start-up not measured")
         else:
             meltano_env = {**env, "MELTANO_DATABASE_URI": f"sqlite:///{scratch}/m.db"}
