@@ -50,6 +50,7 @@ from tests.support.transforms_fixtures import TENANT_ID, load_raw, scratch_datab
 
 SECOND_TENANT = 4343
 SECOND_RAW_SCHEMA = "tap_servicetitan_b"
+OTHER_TIMEZONE = "Asia/Kolkata"
 
 
 def expected(records: dict, run_date: dt.date = RUN_DATE, **kwargs: object) -> dict:
@@ -137,6 +138,7 @@ def test_changes_then_incremental_run_equal_the_oracle_and_a_full_rebuild() -> N
     The AR snapshot of day 1 is kept; day 2's is replaced by the run after
     the changes (SPEC: a later run the same day replaces it). A full rebuild
     is compared on today's snapshot only (past balances cannot be rebuilt).
+    Last, an incremental run in another time zone.
     """
     day1 = RUN_DATE - dt.timedelta(days=1)
     base = edge_records()
@@ -176,6 +178,13 @@ def test_changes_then_incremental_run_equal_the_oracle_and_a_full_rebuild() -> N
                 "the incremental run (expected) against a full rebuild (warehouse)",
                 diff(table, mine, theirs),
             )
+
+        # the tenant's time zone changes (to a half-hour offset): every local date moves
+        kpi_dbt("run", dbname, run_date=RUN_DATE, timezone=OTHER_TIMEZONE)
+        want = expected(after_changes, timezone=OTHER_TIMEZONE)
+        got = read_all(dbname)
+        got["kpi_ar_aging"] = [r for r in got["kpi_ar_aging"] if r["snapshot_date"] == RUN_DATE]
+        findings.check(f"time zone changed to {OTHER_TIMEZONE}", diff_all(want, got))
     findings.assert_none()
 
 

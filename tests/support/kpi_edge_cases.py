@@ -664,27 +664,67 @@ def changed_records(base: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """The raw rows that change between two syncs (only those: load them on top of base).
 
     A job's completedOn moves to another day, an item's business unit
-    changes, a split and a payment are deactivated, a membership is canceled
-    (its first status change), a call arrives, an invoice is paid, a cost row
-    is added.
+    changes, a split, an assignment, a payment, an invoice and a membership
+    are deactivated, a membership is canceled (its first status change), a
+    call moves to another day and campaign, an estimate is dismissed and
+    another's soldOn moves, a timesheet moves, a job type's threshold and a GL
+    account's type change (lookups many rows depend on), an item moves to
+    another invoice and an invoice to another job, an invoice is paid, a cost
+    changes and another is added.
     """
+
+    def change(stream: str, record_id: int, **fields: Any) -> dict:
+        return touched(by_id(base[stream], record_id), **fields)
+
     return {
-        "jobs": [touched(by_id(base["jobs"], 1010), completedOn="2025-03-13T18:00:00Z")],
-        "invoice_items": [touched(by_id(base["invoice_items"], 3001), businessUnit=unit(103))],
-        "job_splits": [touched(by_id(base["job_splits"], 5002), active=False)],
-        "payments": [touched(by_id(base["payments"], 13001), active=False)],
+        "jobs": [change("jobs", 1010, completedOn="2025-03-13T18:00:00Z")],
+        "invoice_items": [
+            change("invoice_items", 3001, businessUnit=unit(103)),
+            change("invoice_items", 3241, invoiceId=2010),  # from a non-job invoice to a job's
+        ],
+        "job_splits": [change("job_splits", 5002, active=False)],
+        "appointment_assignments": [change("appointment_assignments", 6002, active=False)],
+        "payments": [change("payments", 13001, active=False)],
         # a membership without changes is canceled: Active until then (the change's oldStatus)
         "memberships_export": [
-            touched(by_id(base["memberships_export"], 10001), status="Canceled")
+            change("memberships_export", 10001, status="Canceled"),
+            change("memberships_export", 10002, active=False),
         ],
         "membership_status_changes": [
             status_change(11020, 10001, "2025-03-15T12:00:00Z", "Canceled"),
             # a first change arriving while its membership's row is unchanged
             status_change(11021, 10004, "2025-03-10T12:00:00Z", "Suspended"),
         ],
-        "calls": [call(8020, "2025-03-19T19:00:00Z", 201, type="Unbooked")],
-        "invoices": [touched(by_id(base["invoices"], 12002), balance="0.00")],
-        "costs": [cost(9020, 202, 2025, 2, "1.10")],
+        "calls": [
+            call(8020, "2025-03-19T19:00:00Z", 201, type="Unbooked"),
+            change(
+                "calls",
+                8002,
+                createdOn="2025-03-03T18:00:00Z",
+                campaign={"id": 202, "name": "Campaign 202"},
+            ),
+        ],
+        "estimates": [
+            change("estimates", 4002, status={"value": 2, "name": "Dismissed"}),
+            change("estimates", 4003, soldOn="2025-03-12T15:00:00Z"),
+        ],
+        "job_timesheets": [
+            change(
+                "job_timesheets",
+                7001,
+                arrivedOn="2025-03-03T14:00:00Z",
+                doneOn="2025-03-03T15:00:00Z",
+            )
+        ],
+        "job_types": [change("job_types", 3, soldThreshold=700)],
+        "gl_accounts": [change("gl_accounts", GL_FALLBACK_INCOME, type="Expense")],
+        "invoices": [
+            change("invoices", 12002, balance="0.00"),
+            change("invoices", 2101, active=False),
+            # an invoice moves from job 1005 to job 1004
+            change("invoices", 2005, job={"id": 1004, "number": "1004", "type": "Service"}),
+        ],
+        "costs": [cost(9020, 202, 2025, 2, "1.10"), change("costs", 9003, dailyCost="25.00")],
     }
 
 
