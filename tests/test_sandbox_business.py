@@ -370,3 +370,14 @@ def test_same_seed_same_business_records() -> None:
     a, b = Business(Dataset(150, seed=3)), Business(Dataset(150, seed=3))
     for name, collection in a.collections.items():
         assert collection._ordered == b.collections[name]._ordered, name
+
+
+def test_records_a_test_hook_adds_without_the_usual_fields_are_left_alone() -> None:
+    server = SandboxServer(customers=40, seed=2)
+    ds = server.dataset
+    job = ds.add("jobs", {"customerId": ds.records("customers")[0]["id"]})
+    invoice = ds.add("invoices", {"total": "10.00"})
+    summary = server.mutate(fraction=0.1, seed=1)
+    assert summary[ITEMS]["created"] > 0
+    assert invoice["id"] not in {i["invoiceId"] for i in records(server, ITEMS)}
+    assert job["id"] not in {a["jobId"] for a in records(server, ASSIGNMENTS)}
