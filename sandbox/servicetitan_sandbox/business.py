@@ -31,6 +31,7 @@ from .dataset import (
     iso,
     money,
     near_midnight,
+    parse_iso_ms,
 )
 from .reference import endpoints, url_parts
 
@@ -132,13 +133,17 @@ _day_ms: dict[str, int] = {}
 
 
 def stamp_ms(text: str) -> int:
-    """Epoch ms of a ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` stamp as :func:`~.dataset.iso` writes it."""
+    """Epoch ms of a ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` stamp as :func:`~.dataset.iso` writes it
+    (fast), or of any other date-time :func:`~.dataset.parse_iso_ms` reads."""
+    second = SECOND_OF.get(text[11:19])
+    if second is None or text[-1:] != "Z" or len(text) not in (20, 24):
+        return parse_iso_ms(text)
     day = _day_ms.get(text[:10])
     if day is None:
         day = int(datetime.fromisoformat(text[:10]).replace(tzinfo=timezone.utc).timestamp())
         day = _day_ms[text[:10]] = day * 1000
-    ms = day + SECOND_OF[text[11:19]] * 1000
-    return ms + int(text[20:23]) if len(text) > 20 and text[19] == "." else ms
+    ms = day + second * 1000
+    return ms + int(text[20:23]) if len(text) == 24 else ms
 
 
 def month_of(ms: int) -> tuple[int, int]:
