@@ -449,6 +449,18 @@ def test_multi_tenant_command(sandbox, database, tmp_path) -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     listed = shell("meltano state list", cwd=project, env=env, timeout=120)
     assert "sandbox:tap-servicetitan--acme-to-target-postgres--acme" in listed.stdout
+    # the tenant's time zone: checked by its preflight utility, given to its dbt
+    (checked,) = [
+        line for line in result.stderr.splitlines() if "dbt-postgres--acme timezone" in line
+    ]
+    assert checked.rstrip().endswith("ok (America/Chicago)"), checked
+    zone = shell(
+        "meltano invoke --print-var DBT_POSTGRES_TIMEZONE dbt-postgres--acme --version",
+        cwd=project,
+        env=env,
+        timeout=120,
+    )
+    assert "DBT_POSTGRES_TIMEZONE=America/Chicago" in zone.stdout.splitlines(), zone.stderr
     with psycopg.connect(**database) as conn:
         raw = conn.execute("select count(*) from tap_servicetitan_acme.customers").fetchone()[0]
         st = conn.execute(
