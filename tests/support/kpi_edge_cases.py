@@ -250,6 +250,7 @@ def edge_records() -> dict[str, list[dict]]:
         kpi_record("job_types", 2, soldThreshold=0),
         kpi_record("job_types", 3, soldThreshold=500),
         kpi_record("job_types", 4, soldThreshold="100.00"),
+        kpi_record("job_types", 5, soldThreshold=1000, active=False),  # a lookup: still used
     ]
     jobs = [
         # completed 03:30 UTC on March 2 = 21:30 on March 1 in Chicago; threshold 500
@@ -298,6 +299,8 @@ def edge_records() -> dict[str, list[dict]]:
         ),
         # a job in progress
         job(1012, None, jobStatus="InProgress", businessUnitId=102),
+        # an inactive job type's threshold 1000 still applies: 250 does not convert
+        job(1014, "2025-03-07T18:00:00Z", jobTypeId=5, businessUnitId=101, campaignId=201),
         # completed, no invoice, job type unknown to job_types (threshold 0)
         job(1013, "2025-02-14T18:00:00Z", jobTypeId=99, businessUnitId=102, campaignId=None),
     ]
@@ -323,6 +326,7 @@ def edge_records() -> dict[str, list[dict]]:
         ),
         invoice(2014, 1011, subTotal="600.00", businessUnit=unit(103)),
         invoice(2015, 1012, subTotal="55.00", businessUnit=unit(102)),
+        invoice(2016, 1014, subTotal="250.00", businessUnit=unit(101)),
         # non-job, dated midnight UTC March 1: March 1 as sent, not February 28 in Chicago
         invoice(2101, None, businessUnit=unit(103), invoiceDate="2025-03-01T00:00:00Z"),
         # AR import: no revenue anywhere
@@ -397,6 +401,8 @@ def edge_records() -> dict[str, list[dict]]:
         item(3104, 2013, "25.00", gl(GL_INCOME), None),
         # job 1011
         item(3111, 2014, "600.00", gl(GL_INCOME), None),
+        # job 1014
+        item(3141, 2016, "250.00", gl(GL_INCOME), None),
         # job in progress
         item(3121, 2015, "55.00", gl(GL_INCOME), 102),
         # non-job 2101: 120 under the invoice's unit, 30 under the item's
