@@ -567,8 +567,9 @@ class Business:
 
     # ------------------------------------------------------------------ marketing costs
 
-    def _costs_up_to(self, now: int) -> None:
-        """A daily cost for every month of the last ``COST_MONTHS`` that lacks one."""
+    def _costs_up_to(self, now: int, months: int = COST_MONTHS) -> None:
+        """A daily cost for the campaigns that cost money, for each of the last ``months``
+        months up to ``now``'s that has none (a few months are left without)."""
         rng = self.rng
         year, month = month_of(now)
         have = {(r["campaignId"], r["year"], r["month"]) for r in self._cost_records()}
@@ -576,7 +577,7 @@ class Business:
             if campaign_id % 5 == 4:
                 continue  # free campaigns: referrals, repeat customers ...
             base = 500 + (campaign_id * 7919) % 14_500
-            for back in range(COST_MONTHS - 1, -1, -1):
+            for back in range(months - 1, -1, -1):
                 y, m = divmod(year * 12 + month - 1 - back, 12)
                 if (campaign_id, y, m + 1) in have or rng.random() < 0.05:
                     continue
@@ -713,7 +714,7 @@ class Business:
         for split in self._sample(SPLITS, max(1, n // 40)):
             if split["active"]:
                 self._change(SPLITS, split, active=False)
-        self._costs_up_to(now)
+        self._costs_up_to(now, months=1)
         for cost in self._sample(COSTS, 1):
             self._emit(COSTS, dict(cost, dailyCost=round(cost["dailyCost"] * 1.1, 2)), 0)
         touched = max(1, round(fraction * len(LOOKUP_IDS[CAMPAIGNS])))
