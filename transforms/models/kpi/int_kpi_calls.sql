@@ -23,10 +23,10 @@ final as (
         st_id,
         campaign_id,
         {{ local_date('st_created_on') }} as call_date,
-        coalesce(is_active, false)
+        coalesce(is_active, true)
         and lower(direction) = 'inbound'
         and call_type in ('Booked', 'Unbooked') as is_lead,
-        coalesce(is_active, false)
+        coalesce(is_active, true)
         and lower(direction) = 'inbound'
         and call_type = 'Booked' as is_booked,
         now() as last_synced_at

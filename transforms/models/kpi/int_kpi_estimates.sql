@@ -49,9 +49,9 @@ final as (
         coalesce(estimates.business_unit_id, jobs.business_unit_id) as business_unit_id,
         estimates.sold_by,
         coalesce(estimates.subtotal, 0)::numeric(14, 2) as subtotal,
-        coalesce(estimates.active, false) and estimates.status = 'Sold' as is_sold,
+        coalesce(estimates.active, true) and estimates.status = 'Sold' as is_sold,
         case
-            when coalesce(estimates.active, false) and estimates.status = 'Sold'
+            when coalesce(estimates.active, true) and estimates.status = 'Sold'
                 then {{ local_date('estimates.sold_on') }}
         end as sold_date,
         now() as last_synced_at

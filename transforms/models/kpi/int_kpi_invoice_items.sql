@@ -78,7 +78,7 @@ final as (
         ) as is_income,
         coalesce(invoice_items.total, 0)::numeric(14, 2) as amount,
         coalesce(invoice_items.sold_hours, 0)::numeric(12, 2) as sold_hours,
-        coalesce(invoice_items.is_active, false) and coalesce(invoices.active, false) as is_active,
+        coalesce(invoice_items.is_active, true) and coalesce(invoices.active, true) as is_active,
         -- adjustment and non-job revenue count on the invoice date as sent;
         -- job revenue on its job's completion date (int_kpi_jobs)
         case

@@ -55,7 +55,7 @@ invoice_subtotals as (
     from {{ ref('st_invoices') }} as invoices
     where invoices.tenant_id = {{ servicetitan_tenant_id() }}
         and invoices.job_id in (select jobs.st_id from jobs)
-        and invoices.active
+        and coalesce(invoices.active, true)
         and invoices.adjustment_to_id is null
     group by invoices.job_id
 ),
@@ -84,7 +84,7 @@ measured as (
         coalesce(invoice_subtotals.invoice_subtotal, 0)::numeric(14, 2) as invoice_subtotal,
         coalesce(sold_subtotals.sold_subtotal, 0)::numeric(14, 2) as sold_subtotal,
         -- SPEC completed job: active, jobStatus Completed, completedOn set
-        coalesce(jobs.active, false)
+        coalesce(jobs.active, true)
         and jobs.job_status = 'Completed'
         and jobs.completed_on is not null as is_completed,
         jobs.completed_on

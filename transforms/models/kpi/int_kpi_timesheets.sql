@@ -23,11 +23,11 @@ final as (
         job_id,
         technician_id,
         case
-            when coalesce(is_active, false) and arrived_on is not null and done_on is not null
+            when coalesce(is_active, true) and arrived_on is not null and done_on is not null
                 then {{ local_date('arrived_on') }}
         end as work_date,
         case
-            when coalesce(is_active, false) and arrived_on is not null and done_on is not null
+            when coalesce(is_active, true) and arrived_on is not null and done_on is not null
                 then extract(epoch from done_on - arrived_on)::numeric
         end as worked_seconds,
         now() as last_synced_at

@@ -16,7 +16,7 @@ with
 open_invoices as (
     select * from {{ ref('st_invoices') }}
     where tenant_id = {{ servicetitan_tenant_id() }}
-        and active
+        and coalesce(active, true)
         and balance is not null
         and balance <> 0
         and sync_status is distinct from 'Pending'

@@ -20,7 +20,7 @@ memberships as (
         status,
         {{ local_date('st_created_on') }} as created_date
     from {{ ref('stg_servicetitan__memberships_export') }}
-    where coalesce(is_active, false)
+    where coalesce(is_active, true)
 ),
 
 changes as (
@@ -34,7 +34,7 @@ changes as (
     from {{ ref('stg_servicetitan__membership_status_changes') }} as changes
     inner join memberships
         on memberships.st_id = changes.membership_id
-    where coalesce(changes.is_active, false)
+    where coalesce(changes.is_active, true)
         and changes.st_created_on is not null
 ),
 

@@ -43,7 +43,7 @@ splits as (
         sum(splits.split) as split
     from {{ ref('stg_servicetitan__job_splits') }} as splits
     where splits.job_id in (select jobs.st_id from jobs)
-        and coalesce(splits.is_active, false)
+        and coalesce(splits.is_active, true)
     group by splits.job_id, splits.technician_id
 ),
 
@@ -125,7 +125,7 @@ assigned as (
         assignments.technician_id
     from {{ ref('stg_servicetitan__appointment_assignments') }} as assignments
     where assignments.job_id in (select jobs.st_id from jobs)
-        and coalesce(assignments.is_active, false)
+        and coalesce(assignments.is_active, true)
         and assignments.technician_id is not null
 ),
 

@@ -7,7 +7,7 @@ with
 completed_jobs as (
     select tenant_id, st_id
     from {{ ref('st_jobs') }}
-    where active
+    where coalesce(active, true)
         and job_status = 'Completed'
         and completed_on is not null
         and {{ local_date('completed_on') }} <= {{ kpi_run_date() }}
@@ -19,7 +19,7 @@ job_invoices as (
     inner join completed_jobs
         on completed_jobs.tenant_id = invoices.tenant_id
         and completed_jobs.st_id = invoices.job_id
-    where invoices.active
+    where coalesce(invoices.active, true)
         and invoices.adjustment_to_id is null
 ),
 
@@ -31,7 +31,7 @@ income_items as (
         and job_invoices.st_id = items.invoice_id
     left join {{ ref('stg_servicetitan__gl_accounts') }} as accounts
         on accounts.st_id = items.gl_account_id
-    where items.is_active
+    where coalesce(items.is_active, true)
         and items.gl_account_id is not null
         and lower(trim(coalesce(nullif(trim(items.gl_account_type), ''), accounts.account_type))) = 'income'
     group by items.tenant_id

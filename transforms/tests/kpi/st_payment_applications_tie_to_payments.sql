@@ -12,7 +12,7 @@ applied as (
     cross join lateral jsonb_array_elements(
         case when jsonb_typeof(payments.applied_to) = 'array' then payments.applied_to else '[]'::jsonb end
     ) as entries (entry)
-    where payments.is_active
+    where coalesce(payments.is_active, true)
         and entry ->> 'appliedTo' is not null
     group by payments.tenant_id, payments.st_id
 ),

@@ -11,5 +11,5 @@ from {{ ref('stg_servicetitan__payments') }} as payments
 cross join lateral jsonb_array_elements(
     case when jsonb_typeof(payments.applied_to) = 'array' then payments.applied_to else '[]'::jsonb end
 ) as entries (entry)
-where payments.is_active
+where coalesce(payments.is_active, true)
     and entry ->> 'appliedTo' is null
