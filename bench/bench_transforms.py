@@ -12,12 +12,13 @@ against the same no-change run). Prints the figures and drops the database.
 No assertions.
 
     .venv/bin/python bench/bench_transforms.py [--customers 100000]
-        [--changes spread|recent] [--from-commit REV]
+        [--changes spread|recent] [--from-commit REV | --project DIR] [--timeout 1200]
 
 --changes recent changes the most recent 1% of every stream (what a daily
 load mostly brings) instead of 1% spread over all dates (the default).
 --from-commit REV benchmarks the dbt project as committed at REV (git
-archive), not the working tree's.
+archive), not the working tree's; --project DIR the one in DIR (a patched
+copy). A dbt command running past --timeout seconds ends the benchmark there.
 """
 
 from __future__ import annotations
