@@ -90,7 +90,9 @@
                 and not exists (
                     select 1
                     from kpi_rows as fresh
-                    where ({% for name in compared %}fresh.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
+                    -- equality on the partition lets the planner join by hash
+                    where fresh.{{ partition }} = stored.{{ partition }}
+                        and ({% for name in compared %}fresh.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
                         is not distinct from
                         ({% for name in compared %}stored.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
                 )
@@ -104,6 +106,7 @@
                 select 1
                 from {{ target_relation }} as stored
                 where stored.tenant_id = fresh.tenant_id
+                    and stored.{{ partition }} = fresh.{{ partition }}
                     and ({% for name in compared %}fresh.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
                         is not distinct from
                         ({% for name in compared %}stored.{{ name }}{{ ', ' if not loop.last }}{% endfor %})

@@ -15,7 +15,11 @@ renamed as (
         ({{ raw_column(raw, 'customer') }}::jsonb ->> 'id')::bigint as customer_id,
         {{ raw_column(raw, 'total') }}::numeric as total,
         -- jsonb[] as target-postgres loads an array of objects, or jsonb
-        to_jsonb({{ raw_column(raw, 'appliedTo') }}) as applied_to,
+        {% if 'appliedTo' in raw.columns -%}
+        to_jsonb(source."appliedTo") as applied_to,
+        {%- else -%}
+        null::jsonb as applied_to,
+        {%- endif %}
         {{ raw_column(raw, 'active') }}::boolean as is_active,
         source._sdc_batched_at as batched_at
     from source
