@@ -148,7 +148,9 @@
         {%- endif %}
     ) as touched (partition)
     where partition is not null
-    {%- endif -%}
+    {%- endif %};
+    -- the planner then knows how few partitions the model reads
+    analyze kpi_dirty
 {%- endmacro %}
 
 

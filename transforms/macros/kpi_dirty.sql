@@ -6,13 +6,8 @@
 {#- Days queued by the facts, and every day of a month whose cost changed. -#}
 {% macro kpi_campaign_daily_dirty() -%}
     {%- set changed_cost_days -%}
-        select generate_series(
-            make_date(costs.cost_year::integer, costs.cost_month::integer, 1),
-            make_date(costs.cost_year::integer, costs.cost_month::integer, 1) + interval '1 month - 1 day',
-            interval '1 day'
-        )::date
-        from ({{ kpi_changed('costs', 'source."year", source."month"') }}) as costs (cost_year, cost_month)
-        where costs.cost_month between 1 and 12
+        select generate_series(months.month, months.month + interval '1 month - 1 day', interval '1 day')::date
+        from ({{ kpi_queued('kpi_cost_months') }}) as months (month)
     {%- endset -%}
     {{ return(kpi_dirty([kpi_queued('kpi_days'), changed_cost_days], since_last_run='day')) }}
 {%- endmacro %}
@@ -49,7 +44,24 @@
             interval '1 month'
         )::date
     {%- endset -%}
-    {{ return(kpi_dirty([changed_months], since_last_run='month')) }}
+    {#- the months the run's date entered since the previous run, and those of
+        status changes dated after the previous run's date (a change dated
+        ahead counts once its day comes) -#}
+    {%- set previous = kpi_previous_run_date() -%}
+    {%- set new_months -%}
+        select generate_series(
+            coalesce(date_trunc('month', {{ previous }}) + interval '1 month', date_trunc('month', {{ kpi_run_date() }})),
+            date_trunc('month', {{ kpi_run_date() }}),
+            interval '1 month'
+        )::date
+    {%- endset -%}
+    {%- set dated_since -%}
+        select date_trunc('month', {{ local_date('changes."createdOn"::timestamptz') }})::date
+        from {{ kpi_raw_relation('membership_status_changes') }} as changes
+        where {{ local_date('changes."createdOn"::timestamptz') }} > {{ previous }}
+            and {{ local_date('changes."createdOn"::timestamptz') }} <= {{ kpi_run_date() }}
+    {%- endset -%}
+    {{ return(kpi_dirty([changed_months, new_months, dated_since])) }}
 {%- endmacro %}
 
 
@@ -61,7 +73,8 @@
     where {{ 'true' if kpi_reads_everything() else 'false' }}
         or exists ({{ kpi_changed('invoices') }})
         or {{ kpi_previous_run_date() }} is null
-        or {{ kpi_previous_run_date() }} <> {{ kpi_run_date() }}
+        or {{ kpi_previous_run_date() }} <> {{ kpi_run_date() }};
+    analyze kpi_dirty
 {%- endmacro %}
 
 

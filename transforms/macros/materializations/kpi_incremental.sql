@@ -90,8 +90,9 @@
                 and not exists (
                     select 1
                     from kpi_rows as fresh
-                    -- equality on the partition lets the planner join by hash
+                    -- equalities the planner can hash: the partition and the key as text (null-safe)
                     where fresh.{{ partition }} = stored.{{ partition }}
+                        and {{ kpi_key_text('fresh', keys) }} = {{ kpi_key_text('stored', keys) }}
                         and ({% for name in compared %}fresh.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
                         is not distinct from
                         ({% for name in compared %}stored.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
@@ -107,6 +108,7 @@
                 from {{ target_relation }} as stored
                 where stored.tenant_id = fresh.tenant_id
                     and stored.{{ partition }} = fresh.{{ partition }}
+                    and {{ kpi_key_text('stored', keys) }} = {{ kpi_key_text('fresh', keys) }}
                     and ({% for name in compared %}fresh.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
                         is not distinct from
                         ({% for name in compared %}stored.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
@@ -150,4 +152,10 @@
     on conflict (tenant_id, model, raw_table) do update set
         watermark = excluded.watermark,
         updated_at = excluded.updated_at;
+{%- endmacro %}
+
+
+{#- The row's key as one text value (a null part included), for a hashable equality. -#}
+{% macro kpi_key_text(alias, keys) -%}
+    row({% for name in keys %}{{ alias }}.{{ name }}{{ ', ' if not loop.last }}{% endfor %})::text
 {%- endmacro %}

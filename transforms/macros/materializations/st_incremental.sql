@@ -24,6 +24,11 @@
   writes what differs, and the tenant's rows whose raw record is gone are
   deleted. The table is never dropped: it holds the other tenants too.
 
+  meta queues (the int_kpi_* facts, st_invoices): the values of a column, as
+  the changed rows held them before and hold them now, are queued for the KPI
+  models (macros/kpi.sql); with 'when': 'differs', only of rows whose values
+  changed (a re-sent unchanged record queues nothing).
+
   meta customer_column (contacts, locations, jobs, invoices): before a row is
   rewritten with another customer, or deleted, its previous customer is queued
   in servicetitan_customers_to_refresh for st_customers (meta
@@ -291,15 +296,28 @@
             {%- set value = adapter.quote(entry['column']) %}
             {%- set day = value if entry.get('kind', 'day') == 'day' else 'null::date' %}
             {%- set id = value if entry.get('kind', 'day') == 'id' else 'null::bigint' %}
+            {%- set differs = entry.get('when') == 'differs' %}
             select '{{ entry['queue'] }}' as queue, {{ day }} as day, {{ id }} as id
-            from {{ target_relation }}
-            where tenant_id = {{ tenant_id }}
-                and (tenant_id, st_id) in (select changed.tenant_id, changed.st_id from {{ changed }} as changed)
-                and {{ value }} is not null
+            from {{ target_relation }} as existing
+            where existing.tenant_id = {{ tenant_id }}
+                and (existing.tenant_id, existing.st_id) in (
+                    select changed.tenant_id, changed.st_id from {{ changed }} as changed
+                    {%- if differs %}
+                    where {{ servicetitan_row_differs('changed', 'existing') }}
+                    {%- endif %}
+                )
+                and existing.{{ value }} is not null
             union all
             select '{{ entry['queue'] }}', {{ day }}, {{ id }}
-            from {{ changed }}
-            where {{ value }} is not null
+            from {{ changed }} as changed
+            where changed.{{ value }} is not null
+            {%- if differs %}
+                and not exists (
+                    select 1 from {{ target_relation }} as existing
+                    where existing.tenant_id = changed.tenant_id and existing.st_id = changed.st_id
+                        and not {{ servicetitan_row_differs('changed', 'existing') }}
+                )
+            {%- endif %}
             {{ 'union all' if not loop.last }}
             {%- endfor %}
         ) as touched
@@ -442,4 +460,16 @@
         ~ " where watermarks.tenant_id = queued.tenant_id and watermarks.model = '" ~ model.name ~ "'"
         ~ " and watermarks.raw_table = 'queue:' || queued.queue), '-infinity'))"
     ) }}
+{%- endmacro %}
+
+
+{#- Whether two aliases' rows differ in the model's columns (keys and last_synced_at aside). -#}
+{% macro servicetitan_row_differs(left, right) -%}
+    {%- set names = [] -%}
+    {%- for column in model.columns.values() if column.name not in ('tenant_id', 'st_id', 'last_synced_at') -%}
+        {%- do names.append(adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    ({% for name in names %}{{ left }}.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
+        is distinct from
+    ({% for name in names %}{{ right }}.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
 {%- endmacro %}

@@ -5,7 +5,7 @@
 {{ config(
     unique_key=['tenant_id', 'campaign_id', 'date'],
     partition_by='date',
-    meta={'raw_tables': ['costs'], 'queues_read': ['kpi_days']},
+    meta={'raw_tables': ['costs'], 'queues_read': ['kpi_days', 'kpi_cost_months']},
     pre_hook="{{ kpi_campaign_daily_dirty() }}",
 ) }}
 
@@ -66,11 +66,12 @@ call_measures as (
 monthly_costs as (
     select
         costs.campaign_id,
-        make_date(costs.cost_year::integer, costs.cost_month::integer, 1) as month,
+        costs.month,
         sum(costs.daily_cost) as daily_cost
-    from {{ ref('stg_servicetitan__costs') }} as costs
-    where costs.cost_month between 1 and 12
-    group by costs.campaign_id, make_date(costs.cost_year::integer, costs.cost_month::integer, 1)
+    from {{ ref('int_kpi_costs') }} as costs
+    where costs.tenant_id = {{ servicetitan_tenant_id() }}
+        and costs.month is not null
+    group by costs.campaign_id, costs.month
     having sum(costs.daily_cost) <> 0
 ),
 
