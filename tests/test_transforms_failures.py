@@ -7,6 +7,7 @@ from decimal import Decimal
 import psycopg
 
 from tests.support.transforms_fixtures import (
+    ST_TABLES,
     STREAMS,
     admin_conninfo,
     load_raw,
@@ -134,7 +135,8 @@ def test_a_failed_model_keeps_its_rows_and_is_retried_next_run() -> None:
         changed_state = [
             (row["model"], row["raw_table"])
             for row in query(dbname, watermarks)
-            if row not in state_before
+            # the KPI models, which do not read st_jobs, advance too (tests/test_kpi_rules.py)
+            if row not in state_before and row["model"] in ST_TABLES
         ]
         assert changed_state == [("st_invoices", "invoices")]
 
