@@ -1,10 +1,10 @@
-"""SPEC.md section 7 (KPI tables) rule by rule: the warehouse against the oracle.
+"""The KPI tables (README, "KPI tables") rule by rule: the warehouse against the oracle.
 
 Raw records built to hit each rule's edge (tests/support/kpi_edge_cases.py)
 go through the real target-postgres into a scratch database; the real dbt
 project builds the KPI tables in America/Chicago on a fixed run date; every
 table is compared whole with tests/support/kpi_oracle.py, an independent
-Python reading of SPEC section 7 and transforms/models/kpi/CONTRACT.md.
+Python reading of the README's KPI rules and transforms/models/kpi/CONTRACT.md.
 Then: an incremental run after changes against the oracle and a full
 rebuild, a run without changes that writes nothing, two tenants in one
 schema, ``dbt test``, and an unknown time zone.
@@ -89,7 +89,7 @@ def test_columns_have_the_contract_types(built: str, table: str) -> None:
 
 
 def test_technicians_and_campaigns_tie_to_business_units(built: str) -> None:
-    """Every completed-revenue cent lands once per table (SPEC: the sums tie)."""
+    """Every completed-revenue cent lands once per table (the KPI rules: the sums tie)."""
     tables = read_all(built, tenant_id=TENANT_ID)
     totals = {
         table: sum(row["completed_revenue"] for row in tables[table])
@@ -136,7 +136,7 @@ def test_changes_then_incremental_run_equal_the_oracle_and_a_full_rebuild() -> N
     """Day 1 on the base records, day 2 unchanged, changes the same day, a full rebuild.
 
     The AR snapshot of day 1 is kept; day 2's is replaced by the run after
-    the changes (SPEC: a later run the same day replaces it). A full rebuild
+    the changes (the KPI rules: a later run the same day replaces it). A full rebuild
     is compared on today's snapshot only (past balances cannot be rebuilt).
     Last, an incremental run in another time zone.
     """

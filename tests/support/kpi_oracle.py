@@ -1,6 +1,6 @@
-"""SPEC.md section 7 (the KPI tables) computed in plain Python from raw records.
+"""The KPI tables (README, "KPI tables") computed in plain Python from raw records.
 
-An independent reading of the rules (SPEC.md section 7 and
+An independent reading of the rules (README, "KPI tables", and
 transforms/models/kpi/CONTRACT.md), never of the dbt models' SQL: the tests
 build every KPI table here from the records the tap emits (camelCase fields,
 nested objects, money as decimal strings or numbers) and compare whole
@@ -13,11 +13,11 @@ scale, rates at 4 decimals, ids ``int``, dates :class:`datetime.date`,
 ``applied_on`` an aware :class:`datetime.datetime`. Arithmetic is exact
 (:class:`fractions.Fraction`) until the contract's rounding.
 
-Readings of SPEC where it leaves a choice (each noted where it is applied):
+Readings of the KPI rules where they leave a choice (each noted where it is applied):
 
 - ``active`` null counts as active (only ``active`` false excludes a record).
 - Between local(createdOn) and its first status change a membership has that
-  change's ``oldStatus`` (SPEC defines the status only from a change on or
+  change's ``oldStatus`` (the rules define the status only from a change on or
   before the date, or for memberships without changes; the change's
   ``oldStatus`` is what it was before). Before local(createdOn) it has none.
 - ``activated`` ... ``suspended`` count status changes only: a membership
@@ -219,7 +219,7 @@ def nested_id(record: Mapping, name: str) -> int | None:
 
 
 def is_active(record: Mapping) -> bool:
-    """SPEC "Active only": ``active`` false counts nowhere (null counts as active)."""
+    """The rule "active only": ``active`` false counts nowhere (null counts as active)."""
     return record.get("active") is not False
 
 
@@ -233,7 +233,7 @@ def latest_by_id(records: Iterable[dict]) -> dict[Any, dict]:
 
 @dataclass
 class Rules:
-    """The shared rules of SPEC section 7 applied once to a tenant's records."""
+    """The KPI tables' shared rules applied once to a tenant's records."""
 
     records: Mapping[str, Iterable[dict]]
     timezone: str
@@ -364,7 +364,7 @@ def is_sold(estimate: Mapping) -> bool:
 
 @dataclass
 class CompletedJob:
-    """A completed job, counted on ``date``; SPEC's threshold rules as properties."""
+    """A completed job, counted on ``date``; the sold-threshold rules as properties."""
 
     job: dict
     date: dt.date

@@ -72,7 +72,7 @@
         recorded_at timestamptz not null
     );
 
-    -- st_sync_log: one row per st_* table per run (SPEC.md section 4)
+    -- st_sync_log: one row per st_* table per run (README, "The st_* tables")
     create table if not exists {{ log }} (
         tenant_id bigint not null,
         st_id bigint generated always as identity,
@@ -354,7 +354,7 @@
 
 
 {#-
-  SPEC st_sync_log.sync_type: full on the first build (or --full-refresh),
+  st_sync_log.sync_type: full on the first build (or --full-refresh),
   else incremental. module_sql: the SQL expression of the module's name.
 -#}
 {% macro servicetitan_sync_type(module_sql, full_refresh) -%}

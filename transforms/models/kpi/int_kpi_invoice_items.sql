@@ -1,4 +1,4 @@
--- One row per invoice item: whether it is revenue (SPEC section 7, income
+-- One row per invoice item: whether it is revenue (the KPI rules, income
 -- item), of which invoice class, under which business unit, on which date.
 -- Queues the dates and jobs an item counted for before and after a change.
 {{ config(
@@ -57,7 +57,7 @@ final as (
         invoice_items.st_id,
         invoice_items.invoice_id,
         invoices.job_id,
-        -- SPEC invoice classes: adjustment, job invoice, non-job (not an AR import)
+        -- invoice classes: adjustment, job invoice, non-job (not an AR import)
         case
             when invoices.st_id is null then null
             when invoices.adjustment_to_id is not null then 'adjustment'
@@ -67,7 +67,7 @@ final as (
         -- the item's business unit, else its invoice's
         coalesce(invoice_items.business_unit_id, invoices.business_unit_id) as business_unit_id,
         invoice_items.gl_account_id,
-        -- SPEC income item: the account type Income, trimmed, any case; the
+        -- income item: the account type Income, trimmed, any case; the
         -- item's own type, else gl_accounts' by id; no account: not income
         coalesce(
             invoice_items.gl_account_id is not null

@@ -1,5 +1,5 @@
 -- One row per job: whether it is a completed job, an opportunity, converted
--- or closed (SPEC section 7, completed job), and its local completion date.
+-- or closed (the KPI rules, completed job), and its local completion date.
 -- Recomputed when the job, its job type, its invoices, estimates, splits or
 -- assignments change; queues its completion date before and after.
 {{ config(
@@ -47,7 +47,7 @@ job_types as (
     select * from {{ ref('stg_servicetitan__job_types') }}
 ),
 
--- SPEC: the subTotal of the job's active job invoices (adjustments aside), 0 when none
+-- the subTotal of the job's active job invoices (adjustments aside), 0 when none
 invoice_subtotals as (
     select
         invoices.job_id,
@@ -60,7 +60,7 @@ invoice_subtotals as (
     group by invoices.job_id
 ),
 
--- SPEC: the subtotals of the job's active Sold estimates, 0 when none
+-- the subtotals of the job's active Sold estimates, 0 when none
 sold_subtotals as (
     select
         estimates.job_id,
@@ -83,7 +83,7 @@ measured as (
         coalesce(job_types.sold_threshold, 0)::numeric(14, 2) as sold_threshold,
         coalesce(invoice_subtotals.invoice_subtotal, 0)::numeric(14, 2) as invoice_subtotal,
         coalesce(sold_subtotals.sold_subtotal, 0)::numeric(14, 2) as sold_subtotal,
-        -- SPEC completed job: active, jobStatus Completed, completedOn set
+        -- completed job: active, jobStatus Completed, completedOn set
         coalesce(jobs.active, true)
         and jobs.job_status = 'Completed'
         and jobs.completed_on is not null as is_completed,
