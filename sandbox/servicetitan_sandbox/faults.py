@@ -91,6 +91,32 @@ DEFAULTS = {
 }
 
 
+#: What :meth:`Faults.corrupt_next` does to a ``200`` page (the answer stays ``200``).
+CORRUPTIONS = {
+    "no-data": "the JSON object without its 'data' list",
+    "not-json": "the body cut in half (invalid JSON)",
+    "html": "an HTML page (text/html), as a misconfigured proxy answers",
+    "no-continue": "an export page without 'continueFrom'",
+    "bad-continue": "an export page whose 'continueFrom' is a number",
+    "record": "the first record's field set to a value (corrupt_next(field=..., value=...))",
+}
+
+
+@dataclass
+class Corruption:
+    """One armed corruption of the next ``200`` page of an endpoint (or of any endpoint)."""
+
+    kind: str
+    endpoint: str | None = None
+    field: str | None = None
+    value: object = None
+    #: Matching pages still to let through untouched before this one.
+    after: int = 0
+
+    def matches(self, route_key: str) -> bool:
+        return self.endpoint is None or self.endpoint == route_key
+
+
 class Faults:
     """Live fault settings, a seeded RNG, the leaky bucket and ``fail_next`` queue."""
 
@@ -98,6 +124,7 @@ class Faults:
         self._lock = threading.Lock()
         self._queue: deque[tuple[int, float | None, bool]] = deque()
         self._token_queue: deque[int] = deque()
+        self._corruptions: list[Corruption] = []
         self.reset()
 
     def reset(self) -> None:
@@ -107,6 +134,7 @@ class Faults:
             self._rng = random.Random(0)
             self._queue.clear()
             self._token_queue.clear()
+            self._corruptions.clear()
             self._level = 0.0
             self._last = time.monotonic()
 
@@ -147,6 +175,47 @@ class Faults:
             for _ in range(int(n)):
                 self._queue.append((int(status), retry_after, bool(drop)))
 
+    def corrupt_next(
+        self,
+        kind: str,
+        n: int = 1,
+        endpoint: str | None = None,
+        field: str | None = None,
+        value: object = None,
+        after: int = 0,
+    ) -> None:
+        """The next ``n`` ``200`` pages (of ``endpoint``, e.g. ``crm/export/customers``) come
+        back malformed as ``kind`` says (see CORRUPTIONS), still with status ``200``;
+        ``after`` pages of the endpoint pass untouched first.
+
+        ``kind="record"`` sets ``field`` of the page's first record to ``value``
+        (an id of ``"abc"``, a money amount of ``"12,50"``).
+        """
+        if kind not in CORRUPTIONS:
+            msg = f"unknown corruption {kind!r}; one of {', '.join(CORRUPTIONS)}"
+            raise ValueError(msg)
+        if kind == "record" and not field:
+            msg = "corrupt_next(kind='record') needs the field to set"
+            raise ValueError(msg)
+        with self._lock:
+            for _ in range(int(n)):
+                self._corruptions.append(Corruption(kind, endpoint, field, value, int(after)))
+
+    def pop_corruption(self, route_key: str) -> Corruption | None:
+        if not self._corruptions:
+            return None
+        with self._lock:
+            for i, corruption in enumerate(self._corruptions):
+                if corruption.matches(route_key):
+                    if corruption.after > 0:
+                        # every armed corruption of the endpoint waits for the same pages
+                        for waiting in self._corruptions[i:]:
+                            if waiting.matches(route_key) and waiting.after > 0:
+                                waiting.after -= 1
+                        return None
+                    return self._corruptions.pop(i)
+        return None
+
     def fail_next_token(self, n: int = 1, status: int = 503) -> None:
         """The next ``n`` token requests answer ``status`` (an outage of the auth host)."""
         with self._lock:
@@ -157,7 +226,10 @@ class Faults:
             return self._token_queue.popleft() if self._token_queue else None
 
     def settings(self) -> dict:
-        return {k: getattr(self, k) for k in DEFAULTS} | {"pending_failures": len(self._queue)}
+        return {k: getattr(self, k) for k in DEFAULTS} | {
+            "pending_failures": len(self._queue),
+            "pending_corruptions": len(self._corruptions),
+        }
 
     # -- decisions (each under the lock, so concurrent requests stay reproducible-ish)
 
@@ -254,8 +326,50 @@ def with_latency(faults: Faults, h: Handler) -> Handler:
     return wrapped
 
 
+def with_corruption(faults: Faults, h: Handler) -> Handler:
+    """A ``200`` page made malformed, when one is armed for the request's endpoint."""
+
+    def wrapped(req: object) -> Response:
+        response = h(req)
+        if response.status != 200:
+            return response
+        route = getattr(req, "route", None)
+        corruption = faults.pop_corruption(route.key if route is not None else "")
+        return response if corruption is None else corrupted(response, corruption)
+
+    return wrapped
+
+
+def corrupted(response: Response, corruption: Corruption) -> Response:
+    """``response`` (a JSON page) spoiled as ``corruption`` says."""
+    kind = corruption.kind
+    if kind == "not-json":
+        return Response(200, response.body[: len(response.body) // 2], response.content_type)
+    if kind == "html":
+        page = b"<!DOCTYPE html><html><body><h1>Welcome</h1><p>sandbox proxy</p></body></html>"
+        return Response(200, page, "text/html; charset=utf-8")
+    body = orjson.loads(response.body)
+    if kind == "no-data":
+        body.pop("data", None)
+    elif kind == "no-continue":
+        body.pop("continueFrom", None)
+    elif kind == "bad-continue":
+        body["continueFrom"] = 12345
+    elif kind == "record" and body.get("data"):
+        body["data"][0][corruption.field] = corruption.value
+    return Response(200, orjson.dumps(body), response.content_type, response.headers)
+
+
 def with_faults(faults: Faults, h: Handler) -> Handler:
-    """All faults, outermost first: latency, forced failures, drop, 5xx, rate limit."""
-    for wrap in (with_rate_limit, with_errors, with_drop, with_forced, with_latency):
+    """All faults, outermost first: latency, forced failures, drop, 5xx, rate limit,
+    then a malformed ``200`` page."""
+    for wrap in (
+        with_corruption,
+        with_rate_limit,
+        with_errors,
+        with_drop,
+        with_forced,
+        with_latency,
+    ):
         h = wrap(faults, h)
     return h

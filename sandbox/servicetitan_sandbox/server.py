@@ -549,6 +549,12 @@ class SandboxServer:
                 except TypeError as exc:
                     return bad_request(f"unknown fault setting: {exc}")
             return json_response(self.faults.settings())
+        if what == "corrupt" and req.method == "POST":
+            try:
+                self.faults.corrupt_next(**body)
+            except (TypeError, ValueError) as exc:
+                return bad_request(f"corrupt: {exc}")
+            return json_response(self.faults.settings())
         if what == "mutate" and req.method == "POST":
             return json_response(
                 self.mutate(

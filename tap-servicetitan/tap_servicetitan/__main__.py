@@ -1,12 +1,14 @@
 """``tap-servicetitan`` entry point: the singer-sdk CLI, with one-line errors.
 
-Errors a user can fix (settings, credentials, access) and API failures that
-outlasted the retries end the run with a single line on stderr, not a
-traceback.
+Errors a user can fix (settings, credentials, access, a record the loader
+could not store, a full batch folder) and API failures that outlasted the
+retries end the run with a single line on stderr; the traceback goes to the
+debug log (``--log-level debug`` or ``TAP_SERVICETITAN_LOG_LEVEL=debug``).
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import requests
@@ -32,6 +34,7 @@ def main() -> None:
 
 
 def _fail(message: str) -> None:
+    logging.getLogger(TapServiceTitan.name).debug("The run failed", exc_info=True)
     sys.stderr.write(f"tap-servicetitan: error: {message}\n")
     sys.exit(EXIT_FAILURE)
 

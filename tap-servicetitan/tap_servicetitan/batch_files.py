@@ -23,6 +23,7 @@ left alone.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import gzip
 import logging
@@ -35,7 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import msgspec
 
-from tap_servicetitan.errors import ConfigurationError
+from tap_servicetitan.errors import ConfigurationError, ServiceTitanError
 
 if t.TYPE_CHECKING:
     from types import TracebackType
@@ -53,6 +54,10 @@ LOCK_NAME = ".lock"
 
 #: Decimals as JSON numbers (exact money), datetimes as RFC 3339.
 _encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+class BatchWriteError(ServiceTitanError):
+    """A batch file could not be written (a full disk, say)."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,11 @@ class BatchFile:
         self.path = path
         self.records = 0
         self.batched_at = dt.datetime.now(dt.timezone.utc)
-        self._raw = path.open("xb")
-        self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=COMPRESS_LEVEL)
+        try:
+            self._raw = path.open("xb")
+            self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=COMPRESS_LEVEL)
+        except OSError as exc:
+            raise write_error(exc, path) from exc
         self._pending = bytearray()
 
     def write(self, record: dict[str, t.Any], extracted_at: dt.datetime | None) -> None:
@@ -136,16 +144,36 @@ class BatchFile:
         self._pending.extend(b"\n")
         self.records += 1
         if len(self._pending) >= WRITE_CHUNK_BYTES:
-            self._gzip.write(self._pending)
+            try:
+                self._gzip.write(self._pending)
+            except OSError as exc:
+                raise write_error(exc, self.path) from exc
             self._pending.clear()
 
     def close(self) -> str:
         """Finish the file; its ``file://`` URL for the BATCH manifest."""
-        self._gzip.write(self._pending)
-        self._pending.clear()
-        self._gzip.close()
-        self._raw.close()
+        try:
+            self._gzip.write(self._pending)
+            self._pending.clear()
+            self._gzip.close()
+            self._raw.close()
+        except OSError as exc:
+            raise write_error(exc, self.path) from exc
         return self.path.as_uri()
+
+
+def write_error(exc: OSError, path: Path) -> BatchWriteError:
+    """A failed write of a batch file, in one line naming the folder and the setting."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return BatchWriteError(
+            f"no space left for batch files in {path.parent} (writing {path.name}); free space "
+            "there, or set 'batch_config.storage.root' to a folder on a disk with room for the "
+            "run's batch files"
+        )
+    return BatchWriteError(
+        f"cannot write the batch file {path} ({exc.strerror or exc}); check the folder set in "
+        "'batch_config.storage.root'"
+    )
 
 
 class BatchRun:

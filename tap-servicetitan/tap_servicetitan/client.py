@@ -8,7 +8,6 @@ from here.
 
 from __future__ import annotations
 
-import decimal
 import random
 import typing as t
 from functools import cached_property
@@ -26,7 +25,8 @@ from typing_extensions import override
 from tap_servicetitan.checkpoint import write_checkpoint
 from tap_servicetitan.errors import AccessDeniedError
 from tap_servicetitan.fanout import ParentGroups
-from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body
+from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body, page_fault
+from tap_servicetitan.record_checks import RecordCheck
 from tap_servicetitan.record_messages import RecordShaper
 from tap_servicetitan.responses import error_title, retry_after_seconds
 from tap_servicetitan.tenant import TENANT_FIELD, TenantStreamSchema
@@ -55,6 +55,10 @@ RATE_LIMIT_PATIENCE_SECONDS = 600.0
 
 class RateLimitedError(RetriableAPIError):
     """429 Too Many Requests: wait ``Retry-After``; does not use up ``max_retries``."""
+
+
+class MalformedAnswerError(RetriableAPIError):
+    """A 2xx answer that is not a page of its endpoint's kind: retried like a 5xx."""
 
 
 class ServiceTitanStream(RESTStream):
@@ -121,6 +125,11 @@ class ServiceTitanStream(RESTStream):
         status = response.status_code
         if status < HTTPStatus.BAD_REQUEST:
             self.authenticator.request_succeeded()
+            fault = page_fault(response, export=isinstance(self, ExportStream))
+            if fault is not None:
+                # Before any record of it is read: neither its records nor its
+                # resume point are used, and the request is retried.
+                raise MalformedAnswerError(self.malformed_answer_message(response, fault))
             return
         if status == HTTPStatus.UNAUTHORIZED:
             # Refresh the token once; a fresh token still refused means a bad app key.
@@ -148,6 +157,13 @@ class ServiceTitanStream(RESTStream):
         return (
             f"{response.status_code} {response.reason} for GET {self.endpoint} "
             f"({path}): {error_title(response)}"
+        )
+
+    def malformed_answer_message(self, response: requests.Response, fault: str) -> str:
+        path = urlparse(response.url).path
+        return (
+            f"malformed answer ({response.status_code} with {fault}) for GET {self.endpoint} "
+            f"({path}); nothing of it was loaded or checkpointed"
         )
 
     @override
@@ -233,49 +249,22 @@ class ServiceTitanStream(RESTStream):
         yield from page_body(response).get("data") or ()
 
     @cached_property
-    def number_fields(self) -> tuple[str, ...]:
-        """Top-level properties the schema declares as numbers.
-
-        The API sends some money as decimal strings (invoice totals, payment
-        amounts ...); the generated schemas declare those fields as numbers,
-        and :meth:`post_process` turns such a string into an exact number.
-        """
-        properties = self.schema.get("properties", {})
-        return tuple(
-            name
-            for name, spec in properties.items()
-            if "number" in _json_types(spec) and "integer" not in _json_types(spec)
-        )
+    def record_check(self) -> RecordCheck:
+        return RecordCheck(self)
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        for field in self.number_fields:
-            value = row.get(field)
-            if isinstance(value, str):
-                row[field] = _exact_decimal(value)
+        """Money strings as exact numbers; a value the loader cannot store stops the run.
+
+        See record_checks.py: the run fails naming the stream, record id and
+        field, or, where the column admits the value, loads it with a warning.
+        """
+        self.record_check.check(row)
         return row
 
     def active_param(self) -> dict[str, str]:
         """``active=Any`` for endpoints that hide inactive records by default."""
         return {"active": "Any"} if self.filters_active else {}
-
-
-def _json_types(spec: dict) -> tuple[str, ...]:
-    kind = spec.get("type", ())
-    return (kind,) if isinstance(kind, str) else tuple(kind)
-
-
-def _exact_decimal(value: str) -> decimal.Decimal | str | None:
-    """A decimal string as an exact number; kept as-is if it is not a number.
-
-    ``NaN`` and infinities have no JSON form: None, as singer-sdk's type
-    conformance made them.
-    """
-    try:
-        number = decimal.Decimal(value)
-    except decimal.InvalidOperation:
-        return value
-    return number if number.is_finite() else None
 
 
 class ExportStream(ServiceTitanStream):

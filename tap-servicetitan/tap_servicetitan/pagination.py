@@ -6,6 +6,7 @@ response (``response.st_body``) so paginators never decode the JSON again.
 
 from __future__ import annotations
 
+import decimal
 import typing as t
 
 import orjson
@@ -16,12 +17,56 @@ if t.TYPE_CHECKING:
 
 
 def page_body(response: requests.Response) -> dict:
-    """The decoded JSON body of a page, decoded at most once per response."""
+    """The decoded JSON body of a page, decoded at most once per response.
+
+    Raises:
+        ValueError: the body is not a JSON object (say, an HTML page).
+    """
     body = getattr(response, "st_body", None)
     if body is None:
-        body = orjson.loads(response.content)
+        body = orjson.loads(response.content)  # orjson.JSONDecodeError is a ValueError
+        if not isinstance(body, dict):
+            msg = f"a JSON {type(body).__name__}, not an object"
+            raise ValueError(msg)
         response.st_body = body  # type: ignore[attr-defined]
     return body
+
+
+def page_fault(response: requests.Response, *, export: bool) -> str | None:
+    """What makes a 2xx answer something other than a page of its endpoint's kind, if anything.
+
+    A page is a JSON object with a ``data`` list (and ``hasMore``, where
+    present, a boolean; a few list endpoints answer in one page without it);
+    an export page also says ``hasMore`` and carries its resume point,
+    ``continueFrom``, a non-empty string. Anything else (an HTML page from a proxy, a truncated body, a page
+    without records or without a resume point) is not trusted: its records
+    cannot be told from none, and its resume point would skip the unread ones.
+    """
+    try:
+        body = page_body(response)
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        return f"the body is not JSON ({kind}, {len(response.content)} bytes)"
+    if not isinstance(body.get("data"), list):
+        return "no 'data' list"
+    more = body.get("hasMore")
+    if not isinstance(more, bool) and (export or more is not None):
+        return "no boolean 'hasMore'"
+    token = body.get("continueFrom")
+    if not export or (isinstance(token, str) and token.strip()):
+        return None
+    if token is None or token == "":
+        return "no 'continueFrom' resume point"
+    return f"a malformed 'continueFrom' ({json_kind(token)} {str(token)[:40]!r})"
+
+
+def json_kind(value: object) -> str:
+    """The JSON name of a decoded value's type (for messages)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
 
 
 class ExportPaginator(BaseAPIPaginator[str | None]):

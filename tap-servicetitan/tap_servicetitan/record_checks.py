@@ -1,0 +1,199 @@
+"""Values the loader could not store, caught before a record leaves the tap.
+
+target-postgres makes a column of each top-level property from the schema
+(integer: bigint, number: numeric, boolean: boolean, date-time string:
+timestamp, string: text) and hands the values to PostgreSQL as they are. A
+value of another kind fails there, mid-COPY, in a traceback that names
+neither the stream, the record nor the field. :class:`RecordCheck` looks at
+those scalar properties of every record first (what is checked is computed
+once per stream from its schema):
+
+- a value the column cannot hold (an id ``"abc"``, an amount ``"12,50"``, a
+  date ``"yesterday"``, a key that is missing) fails the run with one line
+  naming the stream, the record id and the field, before any of the
+  record's page is checkpointed (the rerun reads the page again);
+- a value the column admits as it is (a number in a text field, digits as
+  a string in an integer field, ``"true"`` in a boolean field) is loaded and
+  warned about once per stream and field;
+- decimal strings in number fields, the API's usual form of money, become
+  exact numbers (``NaN`` and infinities, which have no JSON form, become null).
+
+Objects and arrays are not looked at: their jsonb columns take any JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+import typing as t
+
+from tap_servicetitan.errors import ServiceTitanError
+from tap_servicetitan.pagination import json_kind
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
+#: What PostgreSQL reads as a boolean (compared lower-case and stripped).
+BOOLEAN_TEXT = frozenset({"t", "true", "f", "false", "y", "yes", "n", "no", "on", "off", "1", "0"})
+INTEGER_TEXT = re.compile(r"\s*[+-]?\d{1,18}\s*")
+SHOWN_CHARS = 40
+
+
+class BadRecordError(ServiceTitanError):
+    """A record holds a value the loader cannot store."""
+
+
+def _types(spec: dict) -> frozenset[str]:
+    kind = spec.get("type", ())
+    return frozenset((kind,) if isinstance(kind, str) else kind)
+
+
+class RecordCheck:
+    """The scalar properties of one stream's schema, by the column each becomes."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.keys = tuple(stream.primary_keys or ())
+        self.integers: list[str] = []
+        self.numbers: list[str] = []
+        self.booleans: list[str] = []
+        self.stamps: list[str] = []
+        self.texts: list[str] = []
+        for name, spec in stream.schema.get("properties", {}).items():
+            kinds = _types(spec) - {"null"}
+            if kinds == {"integer"}:
+                self.integers.append(name)
+            elif kinds == {"number"}:
+                self.numbers.append(name)
+            elif kinds == {"boolean"}:
+                self.booleans.append(name)
+            elif kinds == {"string"} and spec.get("format") == "date-time":
+                self.stamps.append(name)
+            elif kinds == {"string"}:
+                self.texts.append(name)
+        self._warned: set[str] = set()
+
+    def check(self, row: dict[str, t.Any]) -> None:
+        """Raise :class:`BadRecordError` for a value the loader cannot store; fix money strings.
+
+        The usual record only meets ``type(...) is`` tests.
+        """
+        for name in self.keys:
+            if row.get(name) is None:
+                self._fail(row, name, "is missing (it is part of the key)")
+        for name in self.integers:
+            value = row.get(name)
+            if value is not None and type(value) is not int:
+                self._integer(row, name, value)
+        for name in self.numbers:
+            value = row.get(name)
+            kind = type(value)
+            if value is not None and kind is not int and kind is not float:
+                row[name] = self._number(row, name, value)
+        for name in self.booleans:
+            value = row.get(name)
+            if value is not None and type(value) is not bool:
+                self._boolean(row, name, value)
+        for name in self.stamps:
+            value = row.get(name)
+            if value is not None:
+                self._stamp(row, name, value)
+        for name in self.texts:
+            value = row.get(name)
+            if value is not None and type(value) is not str:
+                self._text(row, name, value)
+
+    # The unusual values
+
+    def _integer(self, row: dict, name: str, value: t.Any) -> None:
+        if isinstance(value, str) and INTEGER_TEXT.fullmatch(value):
+            self._warn(row, name, value, "an integer")
+            return
+        self._fail(row, name, f"is {_shown(value)}, not an integer")
+
+    def _number(self, row: dict, name: str, value: t.Any) -> t.Any:
+        if isinstance(value, decimal.Decimal):
+            return value
+        if isinstance(value, str):
+            try:
+                number = decimal.Decimal(value)
+            except decimal.InvalidOperation:
+                pass
+            else:
+                return number if number.is_finite() else None
+        self._fail(row, name, f"is {_shown(value)}, not a number")
+        return None
+
+    def _boolean(self, row: dict, name: str, value: t.Any) -> None:
+        if isinstance(value, (str, int)) and str(value).strip().lower() in BOOLEAN_TEXT:
+            self._warn(row, name, value, "a boolean")
+            return
+        self._fail(row, name, f"is {_shown(value)}, not a boolean")
+
+    def _stamp(self, row: dict, name: str, value: t.Any) -> None:
+        if type(value) is str:
+            try:
+                dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                return
+        self._fail(row, name, f"is {_shown(value)}, not an ISO 8601 date-time")
+
+    def _text(self, row: dict, name: str, value: t.Any) -> None:
+        if isinstance(value, (dict, list)):
+            self._fail(row, name, f"is {_shown(value)}, not a string")
+        self._warn(row, name, value, "a string")
+
+    # Messages
+
+    def record_id(self, row: dict) -> str:
+        values = [row.get(key) for key in self.keys] or [None]
+        return ", ".join(_shown_id(value) for value in values)
+
+    def _fail(self, row: dict, name: str, what: str) -> t.NoReturn:
+        stream = self.stream.name
+        if name in self.keys:
+            hint = (
+                "ServiceTitan must correct the record; until then, deselect the stream "
+                f"(remove '{stream}.*' from the extractor's select) to load the others"
+            )
+        else:
+            hint = (
+                f"to load the stream without the field: meltano select tap-servicetitan "
+                f"--exclude {stream} {name}"
+            )
+        msg = (
+            f"stream '{stream}', record id {self.record_id(row)}: field '{name}' {what}, "
+            f"so PostgreSQL cannot store it; the run stops before the loader sees the record "
+            f"(its page is read again by the next run); {hint}"
+        )
+        raise BadRecordError(msg)
+
+    def _warn(self, row: dict, name: str, value: t.Any, declared: str) -> None:
+        if name in self._warned:
+            return
+        self._warned.add(name)
+        self.stream.logger.warning(
+            "Stream '%s', record id %s: field '%s' is %s where the schema says %s; loaded as it "
+            "is (its column admits it), later such values of the field are not reported",
+            self.stream.name,
+            self.record_id(row),
+            name,
+            _shown(value),
+            declared,
+        )
+
+
+def _shown(value: t.Any) -> str:
+    """A value as a message shows it: its JSON kind, and the value, shortened."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) > SHOWN_CHARS:
+        text = text[:SHOWN_CHARS] + "..."
+    return f"the {json_kind(value)} {text}"
+
+
+def _shown_id(value: t.Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text[:SHOWN_CHARS]
