@@ -44,7 +44,7 @@ RAW_TABLES = CORE_STREAM_NAMES
 PROCESSES = {
     "meltano": "bin/meltano ",
     "tap": "bin/tap-servicetitan",
-    "target": "bin/target-postgres",
+    "target": "bin/servicetitan-target-postgres",
 }
 
 

@@ -142,7 +142,8 @@ def test_full_pipeline_builds_st_tables_from_the_sandbox(project_for, messages) 
         ended = utc_now()
         if messages == "batch":  # meltano.yml's default
             (this_run,) = run_folders(project) - folders
-            assert run_folders(project) == {this_run}  # the earlier runs' files are gone
+            # the state names the run's folder as loaded: the next run removes it
+            assert project.state()["batch_files"] == {"finished_run": this_run}
         else:
             assert run_folders(project) == folders  # no batch files at all
         assert_load_times_within(project, started, ended)
@@ -279,8 +280,10 @@ def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for
         project.run()
         assert_raw_tables_equal_dataset(project)
         assert_st_customers_match_oracle(project)
-        # the killed run's files are gone, never announced, so never loaded
-        assert killed_run not in run_folders(project)
+        # the killed run never said it finished: its files stay (removed after
+        # RETENTION_HOURS); the rerun's folder is the one its state names as loaded
+        assert killed_run in run_folders(project)
+        assert project.state()["batch_files"]["finished_run"] != killed_run
 
 
 def test_run_under_faults_equals_a_clean_run(project_for) -> None:

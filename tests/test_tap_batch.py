@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import gzip
 import json
 import os
@@ -17,7 +18,7 @@ import pytest
 
 from servicetitan_devtools.tap_runner import TAP, TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox.protocol import decode_continue
-from tap_servicetitan.batch_files import BatchRun, BatchSettings, remove_earlier_runs
+from tap_servicetitan.batch_files import LOCK_NAME, RETENTION_HOURS, BatchRun, BatchSettings
 from tap_servicetitan.streams import CORE_STREAMS
 
 STREAMS = [stream.name for stream in CORE_STREAMS]
@@ -206,22 +207,32 @@ def test_unusable_batch_config_fails_in_one_line_naming_it(
     assert fresh_sandbox.counters["requests"] == 0
 
 
-def test_a_run_removes_earlier_runs_but_not_one_still_running(tmp_path) -> None:
+def test_a_run_removes_only_runs_no_loader_can_still_read(tmp_path) -> None:
+    """The finished run its state names, and runs unchanged for RETENTION_HOURS; never
+    a run of another pipeline or one whose tap still holds the lock."""
     settings = BatchSettings(root=tmp_path)
-    with BatchRun(settings, "42") as killed:
-        batch = killed.new_file("customers")
-        batch.write({"id": 1}, None)
-        batch.close()
-    killed_file = killed.folder / "customers-0001.jsonl.gz"
-    assert killed_file.exists()
-    foreign = killed.tenant_folder / "notes.txt"
+    runs = {}
+    for name in ("finished", "other_pipeline", "stale", "stale_running"):
+        with BatchRun(settings, "42") as run:
+            batch = run.new_file("customers")
+            batch.write({"id": 1}, None)
+            batch.close()
+        runs[name] = run.folder
+    stale = time.time() - (RETENTION_HOURS + 1) * 3600
+    for name in ("stale", "stale_running"):
+        for path in (*runs[name].iterdir(), runs[name]):
+            os.utime(path, (stale, stale))
+    foreign = tmp_path / "tap-servicetitan-42" / "notes.txt"
     foreign.write_text("not the tap's")
-    other_tenant = BatchRun(settings, "43")
-    with other_tenant, BatchRun(settings, "42") as running, BatchRun(settings, "42") as new:
-        running.new_file("jobs").close()
-        assert not killed.folder.exists()
-        assert (running.folder / "jobs-0001.jsonl.gz").exists()  # its tap holds the lock
-        assert new.folder.exists() and other_tenant.folder.exists()
-        assert foreign.exists()
-    assert remove_earlier_runs(running.tenant_folder, keep=new.folder) == 1
-    assert sorted(p.name for p in running.tenant_folder.iterdir()) == ["notes.txt", new.folder.name]
+    holder = os.open(runs["stale_running"] / LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a tap still writing
+        with BatchRun(settings, "43"), BatchRun(settings, "42", runs["finished"].name) as new:
+            assert not runs["finished"].exists()
+            assert not runs["stale"].exists()
+            assert runs["other_pipeline"].exists()
+            assert runs["stale_running"].exists()
+            assert foreign.exists() and new.folder.exists()
+            assert new.state_entry() == {"finished_run": new.folder.name}
+    finally:
+        os.close(holder)

@@ -11,23 +11,41 @@ of one run live together::
             <prefix>customers-0002.jsonl.gz
 
 target-postgres loads a file when it reads the BATCH message naming it and
-then leaves the file where it is; Meltano has no step after the load. So a
-run removes the earlier runs' folders of its tenant when it starts. By then
-every file in them is either loaded (the state the run starts from covers its
-records) or never will be (the state does not cover them, so this run
-extracts those records again); no BATCH message names an old file again. A
-folder whose ``.lock`` is held belongs to a tap that is still running and is
-left alone.
+then leaves the file where it is; Meltano has no step after the load. The
+target may still be reading a run's files long after its tap has exited (it
+loads file after file while the tap, quicker, has finished), and other
+pipelines of the same tenant (another Meltano environment or system
+database, a ``--state-id-suffix``, the tap run alone) share the tenant's
+folder. So a run folder is removed only when no loader can read it any more:
+
+- the run that wrote it finished and its final STATE was committed: the
+  tap's last STATE message names its folder (``batch_files.finished_run``),
+  it follows every BATCH message of the run, and a target writes a state only
+  once everything before it is loaded. When the next run of the same
+  pipeline starts from that state, every file of the named folder has been
+  loaded: it removes the folder. Runs of other pipelines never get that
+  state, so they never remove it;
+- or nothing in it has changed for RETENTION_HOURS (a run that failed, whose
+  final state never came, or a pipeline that is not run any more): a loader
+  lags its tap by what the pipe between them holds (a few hundred BATCH
+  messages, minutes of loading), never by a day.
+
+A folder whose ``.lock`` is held belongs to a tap still writing and is never
+removed. So a tenant's folder holds the last finished run of each pipeline
+(until its next run), the runs in progress and, for at most
+RETENTION_HOURS, the folders of failed runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import fcntl
 import gzip
 import logging
 import os
+import time
 import typing as t
 import uuid
 from dataclasses import dataclass
@@ -51,6 +69,10 @@ WRITE_CHUNK_BYTES = 1 << 20
 FILE_SUFFIX = ".jsonl.gz"
 RUN_PREFIX = "run-"
 LOCK_NAME = ".lock"
+#: Run folders unchanged for this long are removed whoever wrote them.
+RETENTION_HOURS = 24
+#: Key of the tap's state naming the last finished run's folder.
+STATE_KEY = "batch_files"
 
 #: Decimals as JSON numbers (exact money), datetimes as RFC 3339.
 _encoder = msgspec.json.Encoder(decimal_format="number")
@@ -130,6 +152,8 @@ class BatchFile:
         self.path = path
         self.records = 0
         self.batched_at = dt.datetime.now(dt.timezone.utc)
+        #: time.monotonic() when the file was started.
+        self.started = time.monotonic()
         try:
             self._raw = path.open("xb")
             self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=COMPRESS_LEVEL)
@@ -177,14 +201,19 @@ def write_error(exc: OSError, path: Path) -> BatchWriteError:
 
 
 class BatchRun:
-    """This run's batch folder: created and locked on entry, earlier runs removed.
+    """This run's batch folder: created and locked on entry, loaded runs removed.
 
     The lock is released on exit; the files stay for the target to load and
-    are removed by the next run of the same tenant.
+    are removed by the next run of the same pipeline (or after RETENTION_HOURS).
+    ``finished_run``: the folder the state this run starts from names as
+    finished (see the module docstring).
     """
 
-    def __init__(self, settings: BatchSettings, tenant_id: str) -> None:
+    def __init__(
+        self, settings: BatchSettings, tenant_id: str, finished_run: str | None = None
+    ) -> None:
         self.settings = settings
+        self.finished_run = finished_run
         self.tenant_folder = settings.root / f"tap-servicetitan-{tenant_id}"
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.folder = self.tenant_folder / f"{RUN_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
@@ -200,12 +229,16 @@ class BatchRun:
             )
             raise ConfigurationError(msg) from None
         self._lock_fd = _locked(self.folder / LOCK_NAME)
-        removed = remove_earlier_runs(self.tenant_folder, keep=self.folder)
+        removed = remove_loaded_runs(self.tenant_folder, self.finished_run, keep=self.folder)
         if removed:
             logger.info(
-                "Removed %d batch files of earlier runs from %s", removed, self.tenant_folder
+                "Removed %d batch files of finished runs from %s", removed, self.tenant_folder
             )
         return self
+
+    def state_entry(self) -> dict[str, str]:
+        """What the run's final STATE says: this folder's files are all loaded once it is."""
+        return {"finished_run": self.folder.name}
 
     def __exit__(
         self,
@@ -247,23 +280,50 @@ def _in_use(folder: Path) -> bool:
     return False
 
 
-def remove_earlier_runs(tenant_folder: Path, keep: Path) -> int:
-    """Delete the run folders under ``tenant_folder`` but ``keep`` and those in use.
+def remove_loaded_runs(
+    tenant_folder: Path,
+    finished_run: str | None,
+    keep: Path,
+    now: float | None = None,
+) -> int:
+    """Delete the run folders no loader can still read (see the module docstring).
 
-    Only what this module writes is deleted (run folders, their batch files
-    and lock); anything else found there is left alone. Returns the number of
+    ``finished_run`` is removed unless in use; any other run folder but
+    ``keep`` only once unchanged for RETENTION_HOURS and not in use. Only
+    what this module writes is deleted (run folders, their batch files and
+    lock); anything else found there is left alone. Returns the number of
     batch files removed.
     """
     removed = 0
+    oldest = (time.time() if now is None else now) - RETENTION_HOURS * 3600
     for folder in sorted(tenant_folder.glob(f"{RUN_PREFIX}*")):
-        if folder == keep or not folder.is_dir() or _in_use(folder):
+        if folder == keep or not folder.is_dir():
             continue
-        for path in folder.glob(f"*{FILE_SUFFIX}"):
-            path.unlink(missing_ok=True)
-            removed += 1
-        (folder / LOCK_NAME).unlink(missing_ok=True)
-        try:
-            folder.rmdir()
-        except OSError:
-            logger.warning("Left %s in place: it holds files the tap did not write", folder)
+        if folder.name != finished_run and _last_change(folder) > oldest:
+            continue
+        if _in_use(folder):
+            continue
+        removed += _remove_run(folder)
+    return removed
+
+
+def _last_change(folder: Path) -> float:
+    """When anything in ``folder`` last changed (its own or its newest file's time)."""
+    times = [folder.stat().st_mtime]
+    for path in folder.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            times.append(path.stat().st_mtime)
+    return max(times)
+
+
+def _remove_run(folder: Path) -> int:
+    removed = 0
+    for path in folder.glob(f"*{FILE_SUFFIX}"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    (folder / LOCK_NAME).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        logger.warning("Left %s in place: it holds files the tap did not write", folder)
     return removed

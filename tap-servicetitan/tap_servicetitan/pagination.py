@@ -46,7 +46,7 @@ def page_fault(response: requests.Response, *, export: bool) -> str | None:
         body = page_body(response)
     except ValueError:
         kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-        return f"the body is not JSON ({kind}, {len(response.content)} bytes)"
+        return f"a body that is not JSON ({kind}, {len(response.content)} bytes)"
     if not isinstance(body.get("data"), list):
         return "no 'data' list"
     more = body.get("hasMore")

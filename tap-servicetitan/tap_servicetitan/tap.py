@@ -9,7 +9,7 @@ from singer_sdk import Tap
 from typing_extensions import override
 
 from tap_servicetitan.api import ServiceTitanApi
-from tap_servicetitan.batch_files import BatchRun, BatchSettings
+from tap_servicetitan.batch_files import STATE_KEY, BatchRun, BatchSettings
 from tap_servicetitan.config import CONFIG_SCHEMA, validate_settings
 from tap_servicetitan.streams import TAP_STREAMS
 from tap_servicetitan.writer import ServiceTitanWriter
@@ -24,6 +24,17 @@ class TapServiceTitan(Tap):
     #: singer-sdk's msgspec encoder, records unflushed, and BATCH files (writer.py).
     message_writer_class = ServiceTitanWriter
 
+    #: The input state's ``batch_files`` entry: the folder of the run it comes from, if finished.
+    finished_run: str | None = None
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """singer-sdk's bookmarks, and the batch folder the state says was loaded (batch_files.py)."""
+        super().load_state(state)
+        entry = state.get(STATE_KEY)
+        if isinstance(entry, dict) and isinstance(entry.get("finished_run"), str):
+            self.finished_run = entry["finished_run"]
+
     @override
     def discover_streams(self) -> list:
         api = ServiceTitanApi(self.config)
@@ -37,8 +48,12 @@ class TapServiceTitan(Tap):
             super().sync_all()
             return
         writer = t.cast("ServiceTitanWriter", self.message_writer)
-        with BatchRun(batches, str(self.config["tenant_id"])) as run:
+        with BatchRun(batches, str(self.config["tenant_id"]), self.finished_run) as run:
             writer.start_batches(run)
             super().sync_all()
-            # Only a run that succeeded announces its last files and final STATE.
+            # Only a run that succeeded announces its last files and final STATE,
+            # then one more STATE naming its folder: the target writes it only once
+            # every file of the run is loaded, so the next run may remove them.
             writer.finish_batches()
+            self.state[STATE_KEY] = run.state_entry()
+            self.state_writer.write_state(self.state)

@@ -16,8 +16,11 @@ keeps resume points safe:
 A STATE that arrives while a file holds records waits (a newer STATE replaces
 it: each carries the whole tap state). A file is announced when it reaches
 ``batch_size`` records, when any other message arrives (the SCHEMA of the next
-stream, say) and at the end of the run; the waiting STATE follows its BATCH
-message. Whatever writes the STATE (the page checkpoints of export feeds,
+stream, say), when a STATE arrives and the oldest open file was started
+HOLD_STATE_SECONDS ago or more, and at the end of the run; the waiting STATE
+follows its BATCH message. So a resume point reaches the target at most
+HOLD_STATE_SECONDS (plus one page) after its records were extracted, however
+slowly a stream fills its files: what a killed run redoes stays bounded. Whatever writes the STATE (the page checkpoints of export feeds,
 singer-sdk at the end of a stream, its SIGTERM handler) goes through this
 rule. A run that fails or is killed leaves its last file unannounced and its
 waiting STATE unwritten: the target's last state covers only loaded files.
@@ -26,6 +29,7 @@ waiting STATE unwritten: the target's last state covers only loaded files.
 from __future__ import annotations
 
 import sys
+import time
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
@@ -36,6 +40,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
 
     from tap_servicetitan.batch_files import BatchFile, BatchRun
+
+#: A STATE waits at most this long for its records' files to be announced.
+HOLD_STATE_SECONDS = 30
 
 #: The BATCH encoding of every file this tap writes.
 BATCH_ENCODING = {"format": "jsonl", "compression": "gzip"}
@@ -108,13 +115,20 @@ class BatchOutput:
         elif isinstance(message, StateMessage):
             # Serialized now: the state dict keeps changing after this call.
             line = bytes(encode(message))
-            if self._open:
+            if self._open and self._held_too_long():
+                self._held_state = line
+                self.announce_all()
+            elif self._open:
                 self._held_state = line
             else:
                 self._emit(line)
         else:
             self.announce_all()
             self._emit(encode(message))
+
+    def _held_too_long(self) -> bool:
+        started = min(batch.started for batch in self._open.values())
+        return time.monotonic() - started >= HOLD_STATE_SECONDS
 
     def _write_record(self, message: RecordMessage) -> None:
         stream = message.stream
