@@ -103,6 +103,8 @@ def check(pipeline: Pipeline) -> list[Outcome]:
         version = (conn.info.parameter_status("server_version") or "?").split()[0]
         outcomes = [passed(AREA, "connection", subject, f"PostgreSQL {version}")]
         outcomes += [schema_outcome(conn, db, schema) for schema in _unique(schemas)]
+        if pipeline.raw_schema.value:
+            outcomes.append(tenant_outcome(conn, pipeline))
     return outcomes
 
 
@@ -204,6 +206,58 @@ def schema_outcome(conn: psycopg.Connection, db: Target, schema: Setting) -> Out
             f"{name} TO {db.user}) or check {schema.env}",
         )
     return passed(AREA, "schema", name, "can create tables" if existed else "can be created")
+
+
+def tenant_outcome(conn: psycopg.Connection, pipeline: Pipeline) -> Outcome:
+    """Whether the raw schema holds another tenant's rows, before the loader writes into it.
+
+    target-postgres upserts by id: tenant B loaded into tenant A's raw schema
+    overwrites A's rows wherever the ids coincide. One row of each raw table of
+    the selected streams is read (a schema holds one tenant's rows, unless such
+    a load already happened): cheap at any size.
+    """
+    schema = pipeline.raw_schema
+    name = str(schema.value)
+    tenant = str(pipeline.tap_config.get("tenant_id") or "").strip()
+    subject = f"{name} (tenant {tenant or '?'})"
+    if not tenant.isdigit():
+        return skipped(AREA, "tenant", subject, "no tenant_id to compare")
+    tables = conn.execute(
+        """
+        select c.table_name
+        from information_schema.columns c
+        where c.table_schema = %s and c.column_name = 'tenant_id' and c.table_name = any(%s)
+        order by c.table_name
+        """,
+        (name, list(pipeline.selected_streams)),
+    ).fetchall()
+    if not tables:
+        return passed(AREA, "tenant", subject, "no rows of any tenant yet")
+    reads = sql.SQL(" union all ").join(
+        sql.SQL("(select {}::text, tenant_id::text from {}.{} limit 1)").format(
+            sql.Literal(table), sql.Identifier(name), sql.Identifier(table)
+        )
+        for (table,) in tables
+    )
+    with conn.transaction():
+        conn.execute("set local statement_timeout = '10s'")
+        found = conn.execute(reads).fetchall()
+    others: dict[str, list[str]] = {}
+    for table, other in found:
+        if other is not None and other.strip() != tenant:
+            others.setdefault(other.strip(), []).append(table)
+    if not others:
+        return passed(AREA, "tenant", subject, "no other tenant's rows")
+    other, where = sorted(others.items())[0]
+    shown = ", ".join(where[:3]) + (" ..." if len(where) > 3 else "")
+    return failed(
+        AREA,
+        "tenant",
+        subject,
+        f"raw schema {name!r} holds tenant {other}'s rows ({shown}), and this pipeline "
+        f"loads tenant {tenant}: loading would overwrite them; give tenant {tenant} its own "
+        f"raw schema ({schema.env}, the loader's default_target_schema)",
+    )
 
 
 def _privilege_failure(db: Target, schema: Setting, existed: bool) -> str:
