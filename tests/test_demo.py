@@ -16,6 +16,7 @@ import psutil
 import psycopg
 import pytest
 
+from servicetitan_devtools.demo import docs_serve_command
 from tests.support.database import PG_HOST, PG_PORT, PG_USER
 
 pytestmark = pytest.mark.e2e
@@ -133,6 +134,9 @@ def test_demo_full_then_incremental(demo_env) -> None:
     page = Path(docs[1])
     assert page == ROOT / "transforms" / "target" / "static_index.html"
     assert "st_customers" in page.read_text(encoding="utf-8")
+    # the hint test_reliability_messages runs from a fresh shell
+    serve = f"serve it: {docs_serve_command(str(BIN / 'meltano'), ROOT)}"
+    assert serve in first, first[-3000:]
     assert_sandbox_gone(first)
     assert (Path(env["SERVICETITAN_DEMO_DIR"]) / "runs.json").is_file()
 

@@ -123,9 +123,9 @@ def token_outcome(auth: ServiceTitanAuthenticator, config: dict) -> Outcome:
     except TokenEndpointUnavailableError as exc:
         return failed(AREA, "token", subject, f"the {exc}; try again later")
     except requests.RequestException as exc:
-        line = (
-            f"cannot reach the token endpoint {_safe_url(config['auth_url'])} "
-            f"({_reason(exc)}); check the setting 'auth_url'"
+        url = _safe_url(config["auth_url"])
+        line = f"cannot reach the token endpoint {url} ({_reason(exc)}); " + _unreachable_fix(
+            "auth_url", str(config["auth_url"])
         )
         return failed(AREA, "token", subject, line)
     granted = auth.granted_scopes
@@ -285,7 +285,9 @@ def _probe_problems(config: dict, probes: list[Probe]) -> list[str]:
     api_url = _safe_url(config["api_url"])
     for probe in probes:
         if probe.status is None:
-            line = f"cannot reach the API at {api_url} ({probe.title}); check the setting 'api_url'"
+            line = f"cannot reach the API at {api_url} ({probe.title}); " + _unreachable_fix(
+                "api_url", str(config["api_url"])
+            )
         elif probe.status == 404:
             line = (
                 f"the API at {api_url} has no {probe.endpoint} (404: {probe.title}); "
@@ -314,6 +316,21 @@ def _safe_url(url: object) -> str:
     """The URL without any user:password part."""
     parts = urlsplit(str(url))
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
+
+
+#: ServiceTitan's own hosts (production and integration): a value no one needs to fix.
+SERVICETITAN_HOSTS = (".servicetitan.io",)
+
+
+def _unreachable_fix(setting: str, url: str) -> str:
+    """What to check when ``url`` did not answer: the setting, unless it is ServiceTitan's own."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host.endswith(SERVICETITAN_HOSTS):
+        return (
+            f"{setting} is ServiceTitan's own address, so check this machine's network: "
+            "DNS, a firewall, or a proxy (HTTPS_PROXY)"
+        )
+    return f"check the setting '{setting}'"
 
 
 def _reason(exc: BaseException) -> str:

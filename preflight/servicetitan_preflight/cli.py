@@ -38,12 +38,13 @@ OPTIONS = {
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    summary = __doc__.split("\n\n")[0].replace("``", "")  # no reStructuredText in --help
+    parser = argparse.ArgumentParser(prog=PROG, description=summary)
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
         "check",
         help="check the database, the API and the local setup before a run",
-        description="Resolves the pipeline's settings as `meltano run` does (active environment, "
+        description="Resolves the pipeline's settings as 'meltano run' does (active environment, "
         ".env, meltano.yml) and checks them. Settings: SERVICETITAN_PREFLIGHT_<OPTION>.",
     )
     for option, (env, default) in OPTIONS.items():

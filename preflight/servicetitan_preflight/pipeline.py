@@ -182,7 +182,12 @@ def _project() -> Project:
     except (ProjectNotFound, EmptyMeltanoFileException):
         msg = "no Meltano project here: run the check from the project (where meltano.yml is) or through meltano"
         raise PreflightError(msg) from None
-    name = os.environ.get("MELTANO_ENVIRONMENT") or project.settings.get("default_environment")
+    # As `meltano` picks it: the shell's MELTANO_ENVIRONMENT, else the one in .env,
+    # else meltano.yml's default_environment ("null": none).
+    name = os.environ.get("MELTANO_ENVIRONMENT") or project.dotenv_env.get("MELTANO_ENVIRONMENT")
+    if name and name.lower() == "null":
+        return project
+    name = name or project.settings.get("default_environment")
     if name:
         try:
             project.activate_environment(name)

@@ -18,17 +18,39 @@ def build_parser() -> argparse.ArgumentParser:
         prog="servicetitan-sandbox",
         description="Serve a ServiceTitan API emulator (one tenant, generated data) on HTTP.",
     )
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument(
         "--port",
         type=int,
         default=credentials.DEFAULT_PORT,
         help=f"0 picks a free port (default {credentials.DEFAULT_PORT})",
     )
-    p.add_argument("--customers", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--tenant-id", type=int, default=credentials.TENANT_ID)
-    p.add_argument("--export-page-size", type=int, default=500)
+    p.add_argument(
+        "--customers",
+        type=int,
+        default=2000,
+        help="tenant size: customers generated, with their locations, jobs, invoices ... "
+        "(default 2000)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="random seed of the generated data: the same seed, the same records (default 42)",
+    )
+    p.add_argument(
+        "--tenant-id",
+        type=int,
+        default=credentials.TENANT_ID,
+        help=f"the tenant id the API answers for (tap setting tenant_id; default "
+        f"{credentials.TENANT_ID})",
+    )
+    p.add_argument(
+        "--export-page-size",
+        type=int,
+        default=500,
+        help="records per page of the export feeds (ServiceTitan's own: 500)",
+    )
     p.add_argument("--rate-limit", type=float, default=None, help="requests per second (429 above)")
     p.add_argument("--error-rate", type=float, default=0.0, help="fraction of 503 answers")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")

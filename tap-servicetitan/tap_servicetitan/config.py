@@ -161,7 +161,7 @@ def validate_settings(config: t.Mapping[str, t.Any]) -> None:
     """Check the settings a sync needs; raise one clear error naming the setting."""
     for name in ("client_id", "client_secret", "st_app_key", "tenant_id"):
         if not str(config.get(name) or "").strip():
-            msg = f"setting '{name}' is required (meltano config tap-servicetitan set {name} ...)"
+            msg = f"setting '{name}' is required (meltano config set tap-servicetitan {name} ...)"
             raise ConfigurationError(msg)
     _check_tenant_id(config)
     _check_url(config, "api_url")

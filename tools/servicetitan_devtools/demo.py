@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,7 @@ from urllib.parse import quote
 
 from servicetitan_devtools.kpi_summary import summary_lines
 from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
+from tap_servicetitan.streams import TAP_STREAMS
 
 #: The job of meltano.yml: servicetitan-preflight:check, tap-servicetitan target-postgres,
 #: dbt-postgres:run.
@@ -106,6 +108,13 @@ def demo_directory(option: Path | None, project: Path) -> Path:
     if from_env:
         return Path(from_env).resolve()
     return project / ".meltano" / "demo"
+
+
+def docs_serve_command(meltano: str, project: Path) -> str:
+    """``dbt docs serve`` through Meltano, as a fresh shell runs it (no venv activated)."""
+    return (
+        f"cd {shlex.quote(str(project))} && {shlex.quote(meltano)} invoke dbt-postgres:docs-serve"
+    )
 
 
 def meltano_executable() -> str:
@@ -302,6 +311,16 @@ def open_database(mode: str, name: str, data_dir: Path) -> Database:
 # ---------------------------------------------------------------- meltano
 
 
+#: Column widths of the progress lines: the longest stream name, the longest dbt model name.
+STREAM_WIDTH = max(len(stream.name) for stream in TAP_STREAMS)
+MODEL_WIDTH = 44
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 record``, ``2 records`` (counts with thousands separators)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 @dataclass
 class Progress:
     """Condenses Meltano's log into one line per stream and st_* table."""
@@ -344,7 +363,8 @@ class Progress:
             return None
         stream = metric.get("tags", {}).get("stream", "?")
         self.extracted[stream] = self.extracted.get(stream, 0) + int(metric.get("value", 0))
-        return f"  extract   {stream:<18} {self.extracted[stream]:>9,} records"
+        count = plural(self.extracted[stream], "record")
+        return f"  extract   {stream:<{STREAM_WIDTH}} {count:>17}"
 
     def _model(self, message: str) -> str | None:
         """One line per st_* model dbt finished: built, failed or skipped."""
@@ -353,7 +373,7 @@ class Progress:
             return None
         outcome = {"OK created": "built", "ERROR creating": "FAILED", "SKIP relation": "skipped"}
         self.models[match["model"]] = outcome[match["outcome"]]
-        return f"  dbt       {match['model']:<22} {outcome[match['outcome']]}"
+        return f"  dbt       {match['model']:<{MODEL_WIDTH}} {outcome[match['outcome']]}"
 
 
 def meltano_env(sandbox: SandboxProcess, database: Database) -> dict[str, str]:
@@ -499,7 +519,12 @@ def generate_docs(meltano: str, project: Path, env: dict[str, str], log_path: Pa
 
 
 def summarize(
-    database: Database, progress: Progress, run_number: int, full: bool, docs_page: Path
+    database: Database,
+    progress: Progress,
+    run_number: int,
+    full: bool,
+    docs_page: Path,
+    docs_serve: str,
 ) -> None:
     from psycopg import sql
 
@@ -540,11 +565,11 @@ def summarize(
     say()
     say("=" * 72)
     if full:
-        say(f"First run (full): {extracted:,} records extracted and loaded.")
+        say(f"First run (full): {plural(extracted, 'record')} extracted and loaded.")
     else:
         say(
             f"Incremental run #{run_number}: only what changed since the last run: "
-            f"{extracted:,} records extracted and upserted."
+            f"{plural(extracted, 'record')} extracted and upserted."
         )
     say()
     say(f"{'table':<22}{'rows':>10}")
@@ -578,7 +603,7 @@ def summarize(
         say(f"  connect: {database.psql_command()}")
     say(f"  e.g. select * from {TARGET_SCHEMA}.st_customers order by lifetime_value desc limit 10;")
     say(f"Data dictionary and lineage (dbt docs): {docs_page}")
-    say("  open it in a browser, or serve it: meltano invoke dbt-postgres:docs-serve")
+    say(f"  open it in a browser, or serve it: {docs_serve}")
     say("Run the demo again for an incremental run.")
 
 
@@ -732,7 +757,14 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         book.runs = run_number
         book.save()
         docs_page = generate_docs(meltano, project, env, state_dir / "docs-generate.log")
-        summarize(database, progress, run_number, full=not incremental, docs_page=docs_page)
+        summarize(
+            database,
+            progress,
+            run_number,
+            full=not incremental,
+            docs_page=docs_page,
+            docs_serve=docs_serve_command(meltano, project),
+        )
         say(f"Pipeline took {elapsed:.1f} s; Meltano state id {STATE_ID}.")
     except KeyboardInterrupt:
         print(
