@@ -35,7 +35,13 @@ PYTHON_FOLDERS = (
 #: JSON schema type of a tap setting -> Meltano setting kind. Numbers are declared
 #: `integer` to Meltano: 4.4.1 reads a `decimal` setting from the environment as a
 #: Decimal and then fails to write it into the tap's JSON config.
-MELTANO_KIND = {"string": "string", "integer": "integer", "number": "integer", "boolean": "boolean"}
+MELTANO_KIND = {
+    "string": "string",
+    "integer": "integer",
+    "number": "integer",
+    "boolean": "boolean",
+    "array": "array",
+}
 
 
 def meltano_manifest() -> dict:

@@ -22,6 +22,7 @@ class Route:
     handler: Callable[[Request], Response]
     regex: re.Pattern | None = None
     key: str = ""
+    method: str = "GET"
     wrapped: Callable[[Request], Response] | None = field(default=None, repr=False)
 
 

@@ -38,6 +38,7 @@ from .protocol import (
     encode_continue,
     json_response,
 )
+from .reporting import Reporting
 from .routes import CORE_ENDPOINTS, EXPORTS, Route
 
 
@@ -71,6 +72,8 @@ class SandboxServer:
         self.generic = GenericTenant(self.dataset, skip=set(CORE_ENDPOINTS))
         self.children = Children(self.dataset, self.generic)
         self.faults = Faults()
+        #: the Reporting API's reports and their data (reporting.py)
+        self.reporting = Reporting(self)
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=log_size)
         self._tokens: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -194,9 +197,14 @@ class SandboxServer:
     # ------------------------------------------------------------------ routing
 
     def _add(
-        self, module: str, pattern: str, scope: str, handler: Callable[[Request], Response]
+        self,
+        module: str,
+        pattern: str,
+        scope: str,
+        handler: Callable[[Request], Response],
+        method: str = "GET",
     ) -> None:
-        r = Route(module, pattern, scope, handler, key=f"{module}/{pattern}")
+        r = Route(module, pattern, scope, handler, key=f"{module}/{pattern}", method=method)
         r.wrapped = with_faults(self.faults, self._authorized(r))
         if "{id}" in pattern or "{key}" in pattern:
             escaped = re.escape(pattern).replace(r"\{id\}", r"(\d+)")
@@ -248,6 +256,8 @@ class SandboxServer:
             module, resource = name.split("/", 1)
             scope = collection.endpoint["scopes"][0]
             self._add(module, resource, scope, generic_handler(self, collection))
+        for method, pattern, scope, report_handler in self.reporting.routes():
+            self._add("reporting", pattern, scope, report_handler, method)
 
     def _match(self, module: str, resource: str) -> tuple[Route | None, tuple]:
         r = self._routes.get((module, resource))
@@ -582,7 +592,7 @@ class SandboxServer:
             self._counts["requests"] += 1
             if route is not None:
                 self._by_endpoint[route.key] += 1
-        if route is None or req.method != "GET":
+        if route is None or req.method != route.method:
             return error_response(404, f"No sandbox route for {req.method} {req.raw_path}")
         req.params = params
         req.route = route

@@ -11,6 +11,7 @@ from typing_extensions import override
 from tap_servicetitan.api import ServiceTitanApi
 from tap_servicetitan.batch_files import STATE_KEY, BatchRun, BatchSettings
 from tap_servicetitan.config import CONFIG_SCHEMA, validate_settings
+from tap_servicetitan.reports import REPORT_SETTINGS, report_streams
 from tap_servicetitan.streams import TAP_STREAMS
 from tap_servicetitan.writer import ServiceTitanWriter
 
@@ -21,6 +22,7 @@ class TapServiceTitan(Tap):
     name = "tap-servicetitan"
     # a copy: singer-sdk adds its built-in settings (stream_maps, batch_config, ...) to this dict
     config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
+    config_jsonschema["properties"].update(copy.deepcopy(REPORT_SETTINGS["properties"]))
     #: singer-sdk's msgspec encoder, records unflushed, and BATCH files (writer.py).
     message_writer_class = ServiceTitanWriter
 
@@ -38,7 +40,9 @@ class TapServiceTitan(Tap):
     @override
     def discover_streams(self) -> list:
         api = ServiceTitanApi(self.config)
-        return [stream_class(tap=self, api=api) for stream_class in TAP_STREAMS]
+        streams = [stream_class(tap=self, api=api) for stream_class in TAP_STREAMS]
+        # ServiceTitan's own reports (the custom_reports setting), read after the rest.
+        return streams + report_streams(self, api)
 
     @override
     def sync_all(self) -> None:
