@@ -181,3 +181,29 @@
 {% macro kpi_rate(numerator, denominator, scale=4) -%}
     round(({{ numerator }})::numeric / nullif({{ denominator }}, 0), {{ scale }})
 {%- endmacro %}
+
+
+{#-
+  " and <column> in the jobs CTE" on an incremental run, which reads few jobs;
+  nothing on a full build, where every job is read and the planner does better
+  with one pass over the table than with a lookup per job.
+-#}
+{% macro kpi_of_jobs(column) -%}
+    {%- if not servicetitan_reads_everything() %}
+        and {{ column }} in (select jobs.st_id from jobs)
+    {%- endif %}
+{%- endmacro %}
+
+
+{#-
+  "<column> in the ids of the CTE `changed`" on an incremental run; true on a
+  full build, where every row is read (a join of every row with every id
+  only costs time).
+-#}
+{% macro kpi_in_changed(column, changed) -%}
+    {%- if servicetitan_reads_everything() -%}
+        true
+    {%- else -%}
+        {{ column }} in (select {{ changed }}.id from {{ changed }} as {{ changed }} (id))
+    {%- endif -%}
+{%- endmacro %}

@@ -33,7 +33,7 @@ changed_estimates as (
 estimates as (
     select * from {{ ref('st_estimates') }}
     where tenant_id = {{ servicetitan_tenant_id() }}
-        and st_id in (select changed_estimates.id from changed_estimates as changed_estimates (id))
+        and {{ kpi_in_changed('st_id', 'changed_estimates') }}
 ),
 
 jobs as (

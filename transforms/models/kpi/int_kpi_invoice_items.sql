@@ -39,7 +39,7 @@ changed_items as (
 
 invoice_items as (
     select * from {{ ref('stg_servicetitan__invoice_items') }}
-    where st_id in (select changed_items.id from changed_items as changed_items (id))
+    where {{ kpi_in_changed('st_id', 'changed_items') }}
 ),
 
 invoices as (

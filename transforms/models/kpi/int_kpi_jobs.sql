@@ -1,7 +1,8 @@
 -- One row per job: whether it is a completed job, an opportunity, converted
--- or closed (the KPI rules, completed job), and its local completion date.
--- Recomputed when the job, its job type, its invoices, estimates, splits or
--- assignments change; queues its completion date before and after.
+-- or closed (the KPI rules, completed job), its local completion date, and its
+-- completed revenue and sold hours. Recomputed when the job, its job type, its
+-- invoices, invoice items, estimates, splits or assignments change; queues its
+-- completion date before and after.
 {{ config(
     materialized='st_incremental',
     meta={
@@ -14,8 +15,6 @@
         {'columns': ['tenant_id', 'job_type_id']},
     ],
 ) }}
-
--- depends_on: {{ ref('int_kpi_invoice_items') }} (it queues the jobs its items moved between)
 
 with
 
@@ -40,7 +39,7 @@ changed_jobs as (
 jobs as (
     select * from {{ ref('st_jobs') }}
     where tenant_id = {{ servicetitan_tenant_id() }}
-        and st_id in (select changed_jobs.id from changed_jobs as changed_jobs (id))
+        and {{ kpi_in_changed('st_id', 'changed_jobs') }}
 ),
 
 job_types as (
@@ -54,7 +53,7 @@ invoice_subtotals as (
         sum(invoices.sub_total) as invoice_subtotal
     from {{ ref('st_invoices') }} as invoices
     where invoices.tenant_id = {{ servicetitan_tenant_id() }}
-        and invoices.job_id in (select jobs.st_id from jobs)
+        {{- kpi_of_jobs('invoices.job_id') }}
         and coalesce(invoices.active, true)
         and invoices.adjustment_to_id is null
     group by invoices.job_id
@@ -67,9 +66,25 @@ sold_subtotals as (
         sum(estimates.subtotal) as sold_subtotal
     from {{ ref('int_kpi_estimates') }} as estimates
     where estimates.tenant_id = {{ servicetitan_tenant_id() }}
-        and estimates.job_id in (select jobs.st_id from jobs)
+        {{- kpi_of_jobs('estimates.job_id') }}
         and estimates.is_sold
     group by estimates.job_id
+),
+
+-- completed revenue and sold hours: the income items on the job's active job
+-- invoices (the KPI rules, completed revenue), 0 when none
+item_amounts as (
+    select
+        items.job_id,
+        sum(items.amount) as revenue,
+        sum(items.sold_hours) as sold_hours
+    from {{ ref('int_kpi_invoice_items') }} as items
+    where items.tenant_id = {{ servicetitan_tenant_id() }}
+        {{- kpi_of_jobs('items.job_id') }}
+        and items.invoice_class = 'job'
+        and items.is_active
+        and items.is_income
+    group by items.job_id
 ),
 
 measured as (
@@ -83,6 +98,8 @@ measured as (
         coalesce(job_types.sold_threshold, 0)::numeric(14, 2) as sold_threshold,
         coalesce(invoice_subtotals.invoice_subtotal, 0)::numeric(14, 2) as invoice_subtotal,
         coalesce(sold_subtotals.sold_subtotal, 0)::numeric(14, 2) as sold_subtotal,
+        coalesce(item_amounts.revenue, 0)::numeric(14, 2) as revenue,
+        coalesce(item_amounts.sold_hours, 0)::numeric(12, 2) as sold_hours,
         -- completed job: active, jobStatus Completed, completedOn set
         coalesce(jobs.active, true)
         and jobs.job_status = 'Completed'
@@ -95,6 +112,8 @@ measured as (
         on invoice_subtotals.job_id = jobs.st_id
     left join sold_subtotals
         on sold_subtotals.job_id = jobs.st_id
+    left join item_amounts
+        on item_amounts.job_id = jobs.st_id
 ),
 
 final as (
@@ -108,6 +127,8 @@ final as (
         sold_threshold,
         invoice_subtotal,
         sold_subtotal,
+        revenue,
+        sold_hours,
         is_completed,
         -- counts on its local completion date
         case when is_completed then {{ local_date('completed_on') }} end as completed_date,

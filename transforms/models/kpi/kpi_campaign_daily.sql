@@ -28,18 +28,9 @@ job_measures as (
         0 as booked_calls,
         count(*) as completed_jobs,
         count(*) filter (where jobs.is_converted) as converted_jobs,
-        coalesce(sum(job_revenue.amount), 0) as completed_revenue,
+        sum(jobs.revenue) as completed_revenue,
         0::numeric as cost
     from jobs
-    left join lateral (
-        select sum(items.amount) as amount
-        from {{ ref('int_kpi_invoice_items') }} as items
-        where items.tenant_id = jobs.tenant_id
-            and items.job_id = jobs.st_id
-            and items.invoice_class = 'job'
-            and items.is_active
-            and items.is_income
-    ) as job_revenue on true
     group by jobs.campaign_id, jobs.completed_date
 ),
 

@@ -18,21 +18,14 @@ jobs as (
         and completed_date <= {{ kpi_run_date() }}
 ),
 
--- each completed job's completed revenue and sold hours (income items on its job invoices)
+-- each completed job's completed revenue and sold hours (int_kpi_jobs)
 job_amounts as (
     select
         jobs.st_id as job_id,
         jobs.completed_date,
-        coalesce(sum(items.amount), 0) as revenue,
-        coalesce(sum(items.sold_hours), 0) as sold_hours
+        jobs.revenue,
+        jobs.sold_hours
     from jobs
-    left join {{ ref('int_kpi_invoice_items') }} as items
-        on items.tenant_id = jobs.tenant_id
-        and items.job_id = jobs.st_id
-        and items.invoice_class = 'job'
-        and items.is_active
-        and items.is_income
-    group by jobs.st_id, jobs.completed_date
 ),
 
 -- the active splits of those jobs, one per technician
