@@ -3,7 +3,7 @@
 Errors a user can fix (settings, credentials, access, a record the loader
 could not store, a full batch folder) and API failures that outlasted the
 retries end the run with a single line on stderr; the traceback goes to the
-debug log (``--log-level debug`` or ``TAP_SERVICETITAN_LOG_LEVEL=debug``).
+debug log (``TAP_SERVICETITAN_LOGLEVEL=debug``).
 """
 
 from __future__ import annotations
