@@ -10,6 +10,7 @@ from importlib import resources
 import pytest
 
 from servicetitan_sandbox import SandboxServer
+from tap_servicetitan.reconciliation import COUNT_ENDPOINTS
 from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
 from tests.support.meltano_project import MeltanoProject
 from tests.support.oracle import timestamp
@@ -71,4 +72,13 @@ def test_default_selection_loads_every_table_then_runs_incrementally(database, t
         assert_raw_tables_equal_the_sandbox(project)
         # incremental: one or two pages per stream, not the first run's reads
         assert sandbox.counters["requests"] < first_requests
-        assert set(sandbox.counters["by_endpoint"]) == {f"{s.module}/{s.path}" for s in SELECTED}
+        # each stream's endpoint, and the list endpoints that counted its records (record_counts)
+        counted = {
+            f"{s.module}/{COUNT_ENDPOINTS[s.name][0]}"
+            for s in SELECTED
+            if s.name in COUNT_ENDPOINTS
+        }
+        assert (
+            set(sandbox.counters["by_endpoint"])
+            == {f"{s.module}/{s.path}" for s in SELECTED} | counted
+        )

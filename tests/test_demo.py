@@ -121,6 +121,8 @@ def test_demo_full_then_incremental(demo_env) -> None:
     assert set(ST_TABLES) <= set(counts), first[-3000:]
     assert counts["st_customers"] == CUSTOMERS
     assert "Top customers by lifetime value" in first
+    # the reconciliation line of each stream (st_reconciliation)
+    assert re.search(r"^  ok +customers: [\d]+ records, all in the warehouse$", first, re.M), first
     assert f"database {database}" in first
     assert f"psql -h {PG_HOST} -p {PG_PORT} -U {PG_USER} {database}" in first
     assert "Sandbox stopped." in first

@@ -25,6 +25,7 @@ import orjson
 
 from . import credentials
 from .children import KINDS, ChildKind, Children
+from .counts import paired_list_routes
 from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
 from .faults import Faults, Response, error_response, with_faults
 from .generic_records import GenericTenant
@@ -75,6 +76,8 @@ class SandboxServer:
         #: the Reporting API's reports and their data (reporting.py)
         self.reporting = Reporting(self)
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=log_size)
+        #: stream -> ids its export feed silently skips (hide_from_export)
+        self.hidden_from_export: dict[str, set[int]] = {}
         self._tokens: dict[str, float] = {}
         self._lock = threading.Lock()
         self._counts: Counter = Counter()
@@ -175,6 +178,11 @@ class SandboxServer:
             summary[name] = {k: before.get(k, 0) + counts[k] for k in ("created", "updated")}
         return summary
 
+    def hide_from_export(self, stream: str, ids: set[int] | list[int]) -> None:
+        """The export feed of ``stream`` silently skips ``ids``; its list endpoint still
+        counts them (the defect record reconciliation catches). Empty ``ids``: none."""
+        self.hidden_from_export[stream] = set(ids)
+
     def issue_token(self, lifetime: float | None = None) -> str:
         """A valid access token without an HTTP round trip (for tests)."""
         tok = secrets.token_urlsafe(32)
@@ -256,6 +264,9 @@ class SandboxServer:
             module, resource = name.split("/", 1)
             scope = collection.endpoint["scopes"][0]
             self._add(module, resource, scope, generic_handler(self, collection))
+        # a list endpoint counts the records of the export feed of its resource (counts.py)
+        for module, resource, scope, list_handler in paired_list_routes(self):
+            self._add(module, resource, scope, list_handler)
         for method, pattern, scope, report_handler in self.reporting.routes():
             self._add("reporting", pattern, scope, report_handler, method)
 
@@ -332,6 +343,9 @@ class SandboxServer:
             page, has_more, resume = ds.export_page(
                 stream, after_version=after, since_ms=since, limit=self.export_page_size
             )
+            hidden = self.hidden_from_export.get(stream)
+            if hidden:
+                page = [record for record in page if record["id"] not in hidden]
             body = b"".join(
                 (
                     b'{"hasMore":',

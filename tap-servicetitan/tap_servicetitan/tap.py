@@ -11,6 +11,8 @@ from typing_extensions import override
 from tap_servicetitan.api import ServiceTitanApi
 from tap_servicetitan.batch_files import STATE_KEY, BatchRun, BatchSettings
 from tap_servicetitan.config import CONFIG_SCHEMA, validate_settings
+from tap_servicetitan.reconciliation import STREAM_NAME as RECORD_COUNTS
+from tap_servicetitan.reconciliation import RecordCountsStream
 from tap_servicetitan.reports import REPORT_SETTINGS, report_streams
 from tap_servicetitan.streams import TAP_STREAMS
 from tap_servicetitan.writer import ServiceTitanWriter
@@ -41,8 +43,15 @@ class TapServiceTitan(Tap):
     def discover_streams(self) -> list:
         api = ServiceTitanApi(self.config)
         streams = [stream_class(tap=self, api=api) for stream_class in TAP_STREAMS]
-        # ServiceTitan's own reports (the custom_reports setting), read after the rest.
-        return streams + report_streams(self, api)
+        # ServiceTitan's own reports (the custom_reports setting) beside the rest.
+        return [RecordCountsStream(self, api), *streams, *report_streams(self, api)]
+
+    @override
+    def load_streams(self) -> list:
+        """singer-sdk's order (by name), but record_counts first: the API counts the
+        records before any stream reads them (reconciliation.py)."""
+        streams = super().load_streams()
+        return sorted(streams, key=lambda stream: stream.name != RECORD_COUNTS)
 
     @override
     def sync_all(self) -> None:

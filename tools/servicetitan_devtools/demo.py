@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from servicetitan_devtools.kpi_summary import summary_lines
+from servicetitan_devtools.reconciliation_summary import reconciliation_lines
 from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
 from tap_servicetitan.streams import TAP_STREAMS
 
@@ -560,6 +561,7 @@ def summarize(
             "order by module, st_id desc"
         ).fetchall()
         kpis = summary_lines(conn, TARGET_SCHEMA, RAW_SCHEMA, demo_timezone())
+        reconciled = reconciliation_lines(conn, TARGET_SCHEMA)
 
     extracted = sum(progress.extracted.values())
     say()
@@ -593,6 +595,10 @@ def summarize(
     for line in kpis:
         say(line)
     say()
+    for line in reconciled:
+        say(line)
+    if reconciled:
+        say()
     say(f"Where the data is: {database.describe()}, database {database.name}")
     say(f"  st_* tables in schema {TARGET_SCHEMA}, raw streams in schema {RAW_SCHEMA}")
     if database.kind == "embedded":

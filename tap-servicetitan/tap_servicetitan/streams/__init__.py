@@ -99,4 +99,6 @@ DEFAULT_SELECTION = (
     "appointment_assignments",
     "job_timesheets",
     "non_job_timesheets",
+    # the API's own counts of the streams above, for st_reconciliation (reconciliation.py)
+    "record_counts",
 )
