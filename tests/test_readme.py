@@ -127,6 +127,23 @@ ELSEWHERE = {
     ),
     'make demo DEMO_ARGS="--tenants 3"': ("tests/test_demo.py", '"--tenants"'),
 }
+# the README's "Finding a report's category and id", run against the sandbox
+REPORT_LOOKUP = ("tests/test_reports_streams.py", "test_the_readme_finds_a_reports_category_and_id")
+ELSEWHERE |= dict.fromkeys(
+    (
+        'TOKEN=$(curl -s "$TAP_SERVICETITAN_AUTH_URL" -d grant_type=client_credentials -d '
+        'client_id="$TAP_SERVICETITAN_CLIENT_ID" -d client_secret="$TAP_SERVICETITAN_CLIENT_SECRET" '
+        "| jq -r .access_token)",
+        'ST="$TAP_SERVICETITAN_API_URL/reporting/v2/tenant/$TAP_SERVICETITAN_TENANT_ID"',
+        'H=(-H "Authorization: Bearer $TOKEN" -H "ST-App-Key: $TAP_SERVICETITAN_ST_APP_KEY")',
+        """curl -s "${H[@]}" "$ST/report-categories?pageSize=200" | jq -c '.data[] | {id, name}'""",
+        """curl -s "${H[@]}" "$ST/report-category/operations/reports?pageSize=500" """
+        """| jq -c '.data[] | {id, name}'""",
+        """curl -s "${H[@]}" "$ST/report-category/operations/reports/1001" """
+        """| jq -c '{parameters, fields}'""",
+    ),
+    REPORT_LOOKUP,
+)
 
 
 # ---------------------------------------------------------------- README parsing

@@ -10,8 +10,13 @@ own records.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import re
+import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +26,7 @@ from tap_servicetitan.errors import ConfigurationError
 from tap_servicetitan.reports import ReportSettings, column_changes
 from tests.support.kpi_oracle import compute
 
+ROOT = Path(__file__).resolve().parents[1]
 STREAM = "custom_report_bu_performance"
 #: The sandbox's today (its clock, sent as the Date header): the last backfill day.
 SANDBOX_TODAY = dt.date(2025, 6, 1)
@@ -206,3 +212,22 @@ def test_column_changes_and_settings() -> None:
         ReportSettings.from_config(entry, None)
     with pytest.raises(ConfigurationError, match="report_name"):
         ReportSettings.from_config(report(report_name="bu performance"), None)
+
+
+def test_the_readme_finds_a_reports_category_and_id(sandbox) -> None:
+    """The README's report-categories commands, run against the sandbox."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```bash\n(.*?)```", text, re.S) if "report-categories" in b]
+    env = {**os.environ} | {
+        f"TAP_SERVICETITAN_{name.upper()}": str(value)
+        for name, value in sandbox.tap_config().items()
+    }
+    done = subprocess.run(
+        ["bash", "-c", block], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert '{"id":1001,"name":"Business Unit Performance"}' in lines
+    description = json.loads(lines[-1])
+    assert {f["name"]: f["dataType"] for f in description["fields"]}["CompletedRevenue"] == "Number"
+    assert [p["name"] for p in description["parameters"] if p["isRequired"]] == ["From"]

@@ -135,6 +135,8 @@ class Reporting:
     _last: dict[int, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: tuple[tuple, dict] | None = None
+    #: the handler of report lists of other categories (set by the server)
+    fallback: object | None = None
 
     def __post_init__(self) -> None:
         report = business_unit_performance()
@@ -178,11 +180,25 @@ class Reporting:
     # ------------------------------------------------------------------ routes
 
     def routes(self) -> list[tuple[str, str, str, object]]:
-        """``(method, pattern, scope, handler)`` of the reporting module."""
+        """``(method, pattern, scope, handler)`` of the reporting module.
+
+        ``report-category/{key}/reports`` lists this module's reports of its
+        categories; other categories are answered by ``fallback`` (the generated
+        per-category lists of children.py).
+        """
         return [
+            ("GET", "report-category/{key}/reports", "tn.rpr.reports:r", self.list_reports),
             ("GET", "report-category/{key}/reports/{id}", "tn.rpr.reports:r", self.describe),
             ("POST", "report-category/{key}/reports/{id}/data", "tn.rpr.reports:r", self.data),
         ]
+
+    def list_reports(self, req: Request) -> Response:
+        category = req.params[0]
+        mine = [r for (c, _), r in sorted(self.reports.items()) if c == category]
+        if not mine and self.fallback is not None:
+            return self.fallback(req)
+        items = [{"id": r.report_id, "name": r.name, "description": None} for r in mine]
+        return self.server._page_out(items, 1, max(1, len(items)), True)
 
     def _report(self, req: Request) -> Report | Response:
         category, report_id = req.params[0], int(req.params[1])

@@ -267,8 +267,14 @@ class SandboxServer:
         # a list endpoint counts the records of the export feed of its resource (counts.py)
         for module, resource, scope, list_handler in paired_list_routes(self):
             self._add(module, resource, scope, list_handler)
+        listed = [
+            r for r in self._pattern_routes if r.key == "reporting/report-category/{key}/reports"
+        ]
+        self.reporting.fallback = listed[0].handler if listed else None
         for method, pattern, scope, report_handler in self.reporting.routes():
             self._add("reporting", pattern, scope, report_handler, method)
+            if "{" in pattern:  # before the generated routes of the same pattern
+                self._pattern_routes.insert(0, self._pattern_routes.pop())
 
     def _match(self, module: str, resource: str) -> tuple[Route | None, tuple]:
         r = self._routes.get((module, resource))
