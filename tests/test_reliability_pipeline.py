@@ -142,8 +142,8 @@ def test_full_batch_disk_names_the_folder_and_the_setting(small_sandbox, databas
 def test_two_pipelines_of_one_tenant_do_not_remove_each_others_batch_files(tmp_path) -> None:
     """Pipeline A's loader is held on its first table (a lock) while its tap finishes;
     pipeline B (another system database, so another state id) runs from start to end
-    meanwhile. A still loads every file; finished runs' folders go with each
-    pipeline's next run, and only then."""
+    meanwhile. A still loads every file; each loader deletes the files it loaded, and
+    finished runs' folders go with each pipeline's next run, and only then."""
     with (
         SandboxServer(customers=300, seed=78, export_page_size=50) as sandbox,
         throwaway_database() as db_a,
@@ -153,9 +153,12 @@ def test_two_pipelines_of_one_tenant_do_not_remove_each_others_batch_files(tmp_p
         b = project_for(sandbox, db_b, tmp_path / "b")
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
+        # a batch folder of the two pipelines' own (other runs on this machine stay out),
+        # files of 40 records: a loader with many files left to read
+        root = tmp_path / "batches"
         for project in (a, b):
-            project.set_batch_config(batch_size=40)  # many files: a loader with work left
-        before = folders(a)
+            project.set_batch_config(batch_size=40, storage={"root": root.as_uri()})
+        tenant_folder = root / f"tap-servicetitan-{sandbox.tenant_id}"
         with psycopg.connect(**db_a) as hold:
             hold.execute("create schema tap_servicetitan")
             hold.execute("create table tap_servicetitan.customers (id bigint primary key)")
@@ -170,10 +173,10 @@ def test_two_pipelines_of_one_tenant_do_not_remove_each_others_batch_files(tmp_p
                 text=True,
             )
             try:
-                (folder_a,) = wait_for_finished_tap(run_a, a, before)
+                (folder_a,) = wait_for_finished_tap(run_a, tenant_folder)
                 b.run()  # its tap starts while A's loader has every file still to read
-                (folder_b,) = folders(b) - before - {folder_a}
-                assert (a.batch_folder / folder_a).exists()
+                (folder_b,) = folders(tenant_folder) - {folder_a}
+                assert list((tenant_folder / folder_a).glob("*.jsonl.gz"))
                 hold.rollback()  # A's loader goes on
                 output, _ = run_a.communicate(timeout=300)
             finally:
@@ -182,28 +185,30 @@ def test_two_pipelines_of_one_tenant_do_not_remove_each_others_batch_files(tmp_p
                     run_a.wait()
         assert run_a.returncode == 0, output[-3000:]
         assert "FileNotFoundError" not in output
+        # each loader deleted the files it loaded (loader/): nothing piles up
+        for folder in (folder_a, folder_b):
+            assert not list((tenant_folder / folder).glob("*.jsonl.gz"))
         assert_raw_tables_equal_sandbox(a)
         assert_raw_tables_equal_sandbox(b)
         # A's next run removes A's finished folder, never B's (another pipeline's)
         a.run()
-        assert folder_a not in folders(a)
-        assert folder_b in folders(a)
+        assert folder_a not in folders(tenant_folder)
+        assert folder_b in folders(tenant_folder)
         b.run()
-        assert folder_b not in folders(b)
+        assert folder_b not in folders(tenant_folder)
 
 
-def folders(project: MeltanoProject) -> set[str]:
-    folder = project.batch_folder
-    return {p.name for p in folder.glob("run-*")} if folder.exists() else set()
+def folders(tenant_folder: Path) -> set[str]:
+    return {p.name for p in tenant_folder.glob("run-*")}
 
 
-def wait_for_finished_tap(run: subprocess.Popen, project: MeltanoProject, before: set[str]):
-    """The new run folder(s) of ``project``, once its tap has exited (its lock released)."""
+def wait_for_finished_tap(run: subprocess.Popen, tenant_folder: Path) -> set[str]:
+    """The run folder(s) in ``tenant_folder`` once the tap of ``run`` has exited."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         assert run.poll() is None, run.communicate()[0][-3000:]
-        new = folders(project) - before
-        if new and tap_gone(run.pid) and not any(locked(project.batch_folder / n) for n in new):
+        new = folders(tenant_folder)
+        if new and tap_gone(run.pid) and not any(locked(tenant_folder / n) for n in new):
             return new
         time.sleep(0.2)
     raise AssertionError("the tap of the first pipeline never finished")

@@ -1,4 +1,5 @@
-"""target-postgres that commits state at most STATE_EVERY_SECONDS after it could.
+"""target-postgres that commits state every STATE_EVERY_SECONDS and removes the
+batch files it has loaded.
 
 MeltanoLabs target-postgres 0.8.1 (singer-sdk 0.54.9) writes a STATE message,
 which Meltano then saves, only when it drains all its sinks: at the end of
@@ -17,20 +18,69 @@ messages the drain also writes whatever records the sinks hold (fewer than
 ``_MAX_RECORD_AGE_IN_MINUTES`` is a private class attribute of singer-sdk's
 ``Target``; ``tests/test_reliability_pipeline.py`` fails if an upgrade
 removes it or stops reading it.
+
+A BATCH file of tap-servicetitan is read by one loader, once: the one its
+BATCH message reaches. Once the sink has loaded it (``process_batch_files``
+returns after the rows are committed), nothing reads it again, so the loader
+deletes it; finished runs leave no files behind. A file that was never
+loaded (the last, unannounced file of a killed tap) is left to the tap,
+which removes run folders only once no loader can read them (its
+batch_files.py).
 """
 
 from __future__ import annotations
 
+import typing as t
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from target_postgres.sinks import PostgresSink
 from target_postgres.target import TargetPostgres
+from typing_extensions import override
 
 #: At most this long between two states the loader writes (while messages keep coming).
 STATE_EVERY_SECONDS = 30
 
 
+#: What tap-servicetitan's batch files look like (its batch_files.py).
+BATCH_FILE_SUFFIX = ".jsonl.gz"
+RUN_FOLDER_PREFIX = "run-"
+TENANT_FOLDER_PREFIX = "tap-servicetitan-"
+
+
+def loaded_batch_file(url: str) -> Path | None:
+    """The local path of ``url`` if it is a batch file tap-servicetitan wrote, else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = Path(unquote(parts.path))
+    if (
+        path.name.endswith(BATCH_FILE_SUFFIX)
+        and path.parent.name.startswith(RUN_FOLDER_PREFIX)
+        and path.parent.parent.name.startswith(TENANT_FOLDER_PREFIX)
+    ):
+        return path
+    return None
+
+
+class ServiceTitanPostgresSink(PostgresSink):
+    """target-postgres's sink, deleting each of tap-servicetitan's batch files once loaded."""
+
+    @override
+    def process_batch_files(self, encoding: t.Any, files: t.Sequence[str]) -> None:
+        super().process_batch_files(encoding, files)
+        for url in files:
+            path = loaded_batch_file(url)
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+
 class ServiceTitanTargetPostgres(TargetPostgres):
-    """target-postgres writing its state every STATE_EVERY_SECONDS instead of every 5 minutes."""
+    """target-postgres writing its state every STATE_EVERY_SECONDS instead of every 5 minutes,
+    and deleting the batch files it has loaded."""
 
     _MAX_RECORD_AGE_IN_MINUTES = STATE_EVERY_SECONDS / 60
+    default_sink_class = ServiceTitanPostgresSink
 
 
 cli = ServiceTitanTargetPostgres.cli
