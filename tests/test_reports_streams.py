@@ -231,3 +231,33 @@ def test_the_readme_finds_a_reports_category_and_id(sandbox) -> None:
     description = json.loads(lines[-1])
     assert {f["name"]: f["dataType"] for f in description["fields"]}["CompletedRevenue"] == "Number"
     assert [p["name"] for p in description["parameters"] if p["isRequired"]] == ["From"]
+
+
+def test_a_report_without_backfill_is_read_once_with_its_parameters(sandbox) -> None:
+    entry = {
+        "backfill_date_parameter": None,
+        "parameters": [
+            {"name": "From", "value": "2025-05-01"},
+            {"name": "To", "value": "2025-05-31"},
+        ],
+    }
+    cfg = config(sandbox, **entry)
+    catalog = catalog_selecting(cfg, [STREAM])
+    run = run_tap(cfg, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sandbox.reporting.data_requests[1001] == 1
+    records = run.records[STREAM]
+    assert {(r["From"], r["To"]) for r in records} == {("2025-05-01", "2025-05-31")}
+    assert [r["_row"] for r in records] == list(range(1, len(records) + 1))
+    # the month's completed jobs, summed over business units, as kpi_oracle counts them
+    month = [row for (_, day), row in oracle_rows(sandbox).items() if day.startswith("2025-05")]
+    assert sum(r["CompletedJobs"] for r in records) == sum(row["completed_jobs"] for row in month)
+
+
+def test_the_sandbox_process_takes_the_report_limit_at_its_control_endpoint(sandbox) -> None:
+    import requests
+
+    answer = requests.post(f"{sandbox.url}/_sandbox/reporting", json={"interval": 5}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["interval"] == 5
+    assert sandbox.reporting.interval == 5

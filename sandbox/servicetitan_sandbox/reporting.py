@@ -28,7 +28,10 @@ closer than ``interval`` seconds (0, the default, turns this off). ``conflict_ne
 answers the next data requests with 409 (a report still running), and
 :meth:`Reporting.edit_report` changes a report's columns the way its owner
 editing it would; :meth:`Reporting.spoil` makes a field hold a value of the
-wrong type. Data requests are counted per report (``data_requests``).
+wrong type. Data requests are counted per report (``data_requests``). A
+sandbox run as a process takes the same settings at ``POST /_sandbox/reporting``
+(``{"interval": 60}``, ``{"conflict_next": 2}``, ``{"edit": {...}}``,
+``{"spoil": {...}}``, ``{"reset": true}``).
 """
 
 from __future__ import annotations
@@ -154,6 +157,37 @@ class Reporting:
             self._last.clear()
             self.reports.clear()
         self.__post_init__()
+
+    def configure(
+        self,
+        interval: float | None = None,
+        conflict_next: int | None = None,
+        edit: dict | None = None,
+        spoil: dict | None = None,
+        reset: bool = False,
+    ) -> dict:
+        """The control endpoint ``POST /_sandbox/reporting``: the limit, 409s, edits, spoils."""
+        if reset:
+            self.reset()
+        if interval is not None:
+            self.interval = float(interval)
+        if conflict_next is not None:
+            self.conflict_next = int(conflict_next)
+        if edit:
+            self.edit_report(
+                int(edit["report_id"]),
+                rename=edit.get("rename"),
+                drop=tuple(edit.get("drop") or ()),
+                retype=edit.get("retype"),
+            )
+        if spoil:
+            self.spoil(int(spoil["report_id"]), str(spoil["field"]), spoil.get("value"))
+        return {
+            "interval": self.interval,
+            "conflict_next": self.conflict_next,
+            "data_requests": {str(k): v for k, v in self.data_requests.items()},
+            "rate_limited": {str(k): v for k, v in self.rate_limited.items()},
+        }
 
     def edit_report(
         self,

@@ -585,6 +585,16 @@ class SandboxServer:
             except (TypeError, ValueError) as exc:
                 return bad_request(f"corrupt: {exc}")
             return json_response(self.faults.settings())
+        if what == "reporting" and req.method == "POST":
+            try:
+                return json_response(self.reporting.configure(**body))
+            except (TypeError, ValueError, StopIteration) as exc:
+                return bad_request(f"reporting: {exc}")
+        if what == "hide-from-export" and req.method == "POST":
+            self.hide_from_export(str(body.get("stream", "")), body.get("ids") or [])
+            return json_response(
+                {"hidden": {k: sorted(v) for k, v in self.hidden_from_export.items()}}
+            )
         if what == "mutate" and req.method == "POST":
             return json_response(
                 self.mutate(
