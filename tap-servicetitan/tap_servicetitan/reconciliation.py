@@ -20,7 +20,8 @@ not change the count of records created before it (ServiceTitan deactivates,
 it does not delete; ``active=Any`` counts both), and a record created later
 with an earlier ``createdOn`` can only make the warehouse's count larger, never
 raise a gap. A list endpoint without ``createdBefore`` gives an unbounded
-count (noted); a stream with no such endpoint gets a row that says so.
+count (noted); a stream with no such endpoint (a child stream, served per
+parent, among them) gets a row that says so.
 
 The contact lists never show deleted contacts (``active_only``): for them both
 sides count active records only. With ``start_date``, records last modified
@@ -255,14 +256,11 @@ class RecordCountsStream(ServiceTitanStream):
         return SCHEMA
 
     def counted_streams(self) -> list[Stream]:
-        """The other selected tenant-wide streams of this run (no child or report streams)."""
+        """The other selected streams of this run (report streams aside: not records)."""
         return [
             stream
             for stream in self.tap.streams.values()
-            if stream is not self
-            and stream.selected
-            and stream.parent_stream_type is None
-            and not isinstance(stream, CustomReportStream)
+            if stream is not self and stream.selected and not isinstance(stream, CustomReportStream)
         ]
 
     @property
@@ -334,6 +332,10 @@ class RecordCountsStream(ServiceTitanStream):
             "api_total": None,
             "note": None,
         }
+        if stream.parent_stream_type is not None:
+            row["note"] = "served per parent only: no tenant-wide count, not counted"
+            yield self._stamped(row)
+            return
         if stream.name not in COUNT_ENDPOINTS:
             row["note"] = "no list endpoint with includeTotal serves these records: not counted"
             yield self._stamped(row)
