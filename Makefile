@@ -37,7 +37,8 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 # Benchmarks print figures (no pass/fail): tap alone, extract+load (BATCH vs RECORD),
-# the dbt models alone, the whole pipeline, the preflight check, many tenants through Dagster.
+# the dbt models alone, the whole pipeline, the preflight check, many tenants through Dagster,
+# what record reconciliation costs a run.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
 	$(BIN)/python bench/bench_load.py
@@ -46,6 +47,7 @@ bench: plugins
 	$(BIN)/python bench/bench_preflight.py
 	$(BIN)/python bench/bench_children.py
 	$(BIN)/python bench/bench_tenants.py
+	$(BIN)/python bench/bench_reconciliation.py
 
 clean:
 	rm -rf $(VENV) .meltano

@@ -125,6 +125,17 @@ def test_the_business_unit_kpis_tie_to_servicetitan_and_an_altered_figure_is_fla
     server, project
 ) -> None:
     with psycopg.connect(**project.database, row_factory=psycopg.rows.dict_row) as conn:
+        # the report stream's columns, typed from the report's description
+        columns = conn.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'tap_servicetitan' "
+            "and table_name = 'custom_report_bu_performance'"
+        ).fetchall()
+        types = {column["column_name"]: column["data_type"] for column in columns}
+        assert types["CompletedRevenue"] == "numeric"
+        assert types["BusinessUnitName"] in ("text", "character varying")
+        assert types["From"].startswith("timestamp")
+        assert types["_mistyped"] == "jsonb"
         rows = conn.execute("select * from public.kpi_business_unit_tieout").fetchall()
         days = {row["date"] for row in rows}
         # every day of the backfill with completed jobs, four figures per business unit
