@@ -12,6 +12,9 @@ import email.utils
 import requests
 
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
+from servicetitan_sandbox.reference import endpoints
+from tap_servicetitan.reconciliation import COUNT_ENDPOINTS
+from tap_servicetitan.streams import ALL_STREAMS, CORE_STREAM_NAMES
 
 STREAMS = ["customers", "customer_notes", "invoice_items", "job_types", "record_counts"]
 
@@ -45,3 +48,18 @@ def test_counts_come_first_bounded_by_the_api_clock_and_say_what_was_not_counted
     # one request per counted stream and one for the API's clock
     assert sandbox.counters["by_endpoint"]["crm/customers"] == 2  # the clock, then the count
     assert sandbox.counters["by_endpoint"]["jpm/job-types"] == 2  # the count, then the stream
+
+
+def test_count_endpoints_are_those_of_the_api_reference() -> None:
+    """COUNT_ENDPOINTS, derived afresh: each stream's list endpoint with includeTotal
+    (an export feed's: the list of the same resource), and whether it takes createdBefore."""
+    reference = endpoints()
+    derived = {}
+    for stream in ALL_STREAMS:
+        resource = stream.path.removeprefix("export/")
+        endpoint = reference.get(f"/{stream.module}/v2/tenant/{{tenant}}/{resource}")
+        if endpoint and endpoint["kind"] == "list" and "includeTotal" in endpoint["query"]:
+            derived[stream.name] = (resource, "createdBefore" in endpoint["query"])
+    assert derived == COUNT_ENDPOINTS
+    # the core streams are all counted, bounded by their creation time
+    assert all(COUNT_ENDPOINTS[name][1] for name in CORE_STREAM_NAMES)
