@@ -77,6 +77,10 @@ def assert_load_times_within(
                 assert started <= earliest <= latest <= ended, (stream, column)
 
 
+def folders_in(tenant_folder) -> set[str]:
+    return {p.name for p in tenant_folder.glob("run-*")}
+
+
 def run_folders(project: MeltanoProject) -> set[str]:
     folder = project.batch_folder
     return {p.name for p in folder.iterdir()} if folder.exists() else set()
@@ -243,7 +247,7 @@ def test_killed_run_resumes_to_the_same_tables(
         assert snapshot(clean) == resumed
 
 
-def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for) -> None:
+def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for, tmp_path) -> None:
     """The worst moment for BATCH: pages extracted and their resume points made,
     but the file holding them not yet announced to the target.
 
@@ -255,14 +259,17 @@ def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for
     first = min(STREAMS)  # singer-sdk syncs streams in name order
     with SandboxServer(customers=1200, seed=606, export_page_size=50) as sandbox:
         project = project_for(sandbox)
-        project.set_batch_config(batch_size=200)
+        # a batch folder of its own: other runs' folders stay in the project's for a day
+        root = tmp_path / "batches"
+        project.set_batch_config(batch_size=200, storage={"root": root.as_uri()})
+        tenant_folder = root / f"tap-servicetitan-{sandbox.tenant_id}"
         sandbox.faults.configure(latency=0.1)
         sandbox.reset_counters()
         killed = project.run_killing_tap(lambda: sandbox.counters["requests"] >= 10)
         requests_at_kill = sandbox.counters["requests"]
         sandbox.faults.reset()
         assert killed.returncode != 0
-        (killed_run,) = run_folders(project)
+        (killed_run,) = folders_in(tenant_folder)
 
         # the stored resume point covers only records the target loaded ...
         token = project.state()["bookmarks"][first]["continue_from"]
@@ -282,7 +289,7 @@ def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for
         assert_st_customers_match_oracle(project)
         # the killed run never said it finished: its files stay (removed after
         # RETENTION_HOURS); the rerun's folder is the one its state names as loaded
-        assert killed_run in run_folders(project)
+        assert killed_run in folders_in(tenant_folder)
         assert project.state()["batch_files"]["finished_run"] != killed_run
 
 
