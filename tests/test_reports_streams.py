@@ -162,6 +162,7 @@ def test_the_report_limit_is_kept_and_409_429_are_retried_after_retry_after(sand
     run = run_tap(cfg | {"report_request_interval": 0}, catalog=catalog)
     assert run.returncode == 0, run.stderr[-2000:]
     assert sandbox.reporting.rate_limited[1001] > 0
+    assert sandbox.reporting.conflict_next == 0  # both 409s were answered, then retried
     assert len(run.records[STREAM]) == days
 
 
