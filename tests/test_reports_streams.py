@@ -206,9 +206,9 @@ def test_column_changes_and_settings() -> None:
     assert settings.start_day == FIRST_DAY
     # without a value of its own, the backfill parameter starts at start_date
     entry = report(parameters=[])
-    assert ReportSettings.from_config(entry, "2024-02-03T00:00:00Z").start_day == dt.date(
-        2024, 2, 3
-    )
+    from_start_date = ReportSettings.from_config(entry, "2024-02-03T00:00:00Z")
+    assert from_start_date.start_day == dt.date(2024, 2, 3)
+    assert from_start_date.parameters == (("From", "2024-02-03"),)
     with pytest.raises(ConfigurationError, match="first day"):
         ReportSettings.from_config(entry, None)
     with pytest.raises(ConfigurationError, match="report_name"):

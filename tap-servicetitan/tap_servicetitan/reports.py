@@ -179,6 +179,9 @@ class ReportSettings:
                     f"first day: give that parameter a value such as '2024-01-01' (or set start_date)"
                 )
                 raise ConfigurationError(msg)
+            if backfill not in dict(parameters):
+                # backfilled from start_date: sent, and kept in the records, like the others
+                parameters.append((backfill, start_day.isoformat()))
         return cls(
             category=str(entry["report_category"]).strip(),
             report_id=str(entry["report_id"]).strip(),
