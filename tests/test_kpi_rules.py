@@ -68,7 +68,7 @@ def without_sync_stamp(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
 @pytest.fixture(scope="module")
 def built() -> Iterator[str]:
     """The edge records loaded and built once, in Chicago, on RUN_DATE."""
-    with scratch_database("st_kpi_rules") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, edge_records())
         kpi_dbt("run", dbname, run_date=RUN_DATE, timezone=TIMEZONE)
         yield dbname
@@ -146,7 +146,7 @@ def test_changes_then_incremental_run_equal_the_oracle_and_a_full_rebuild() -> N
     after_changes = merged(base, changes)
     assert expected(after_changes) != expected(base), "the changes change no KPI row"
     findings = Findings()
-    with scratch_database("st_kpi_incremental") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, base)
         kpi_dbt("run", dbname, run_date=day1, timezone=TIMEZONE)
         findings.check("day 1, first build", diff_all(expected(base, day1), read_all(dbname)))
@@ -194,7 +194,7 @@ def test_second_tenant_leaves_the_first_tenants_rows_untouched() -> None:
     want = expected(second, tenant_id=SECOND_TENANT, timezone="UTC")
     assert want != expected(first, tenant_id=SECOND_TENANT, timezone="UTC")
     findings = Findings()
-    with scratch_database("st_kpi_tenants") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, first)
         kpi_dbt("run", dbname, run_date=RUN_DATE, timezone=TIMEZONE)
         before = read_all(dbname, tenant_id=TENANT_ID)
@@ -221,7 +221,7 @@ def test_second_tenant_leaves_the_first_tenants_rows_untouched() -> None:
 
 
 def test_unknown_time_zone_fails_naming_the_setting() -> None:
-    with scratch_database("st_kpi_timezone") as dbname:
+    with scratch_database() as dbname:
         load_raw(
             dbname,
             {stream: [] for stream in KPI_STREAMS} | {"customers": [kpi_record("customers", 1)]},

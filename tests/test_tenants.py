@@ -255,8 +255,8 @@ def warehouse(tmp_path_factory):
     tenants_file = home / "tenants.yml"
     tenants_file.write_text(tenants_yaml(sandboxes))
     with (
-        throwaway_database("st_tenants") as database,
-        throwaway_database("st_meltano") as system,
+        throwaway_database() as database,
+        throwaway_database() as system,
         pytest.MonkeyPatch.context() as env,
     ):
         for tenant_id, sandbox in sandboxes.items():

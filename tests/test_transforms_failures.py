@@ -22,7 +22,7 @@ from tests.support.transforms_fixtures import (
 
 
 def test_only_customers_loaded_builds_st_customers_with_warnings() -> None:
-    with scratch_database("st_missing") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, {"customers": [record("customers", 1), record("customers", 2)]})
         first = run_dbt(dbname)
         assert first.tables["st_customers"].records_created == 2
@@ -58,7 +58,7 @@ def test_only_customers_loaded_builds_st_customers_with_warnings() -> None:
 
 
 def test_empty_raw_tables() -> None:
-    with scratch_database("st_empty") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, {stream: [] for stream in STREAMS})
         tables = query(
             dbname,
@@ -73,7 +73,7 @@ def test_empty_raw_tables() -> None:
 
 
 def test_missing_customers_table_fails_st_customers_clearly() -> None:
-    with scratch_database("st_nocust") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, {"jobs": [record("jobs", 1, customerId=1)]})
         failed = run_dbt(dbname, succeed=False)
         assert 'raw table "tap_servicetitan"."customers" not found' in failed.output
@@ -88,7 +88,7 @@ def test_missing_customers_table_fails_st_customers_clearly() -> None:
 
 
 def test_a_failed_model_keeps_its_rows_and_is_retried_next_run() -> None:
-    with scratch_database("st_rollback") as dbname:
+    with scratch_database() as dbname:
         load_raw(
             dbname,
             {
@@ -154,7 +154,7 @@ def test_a_failed_model_keeps_its_rows_and_is_retried_next_run() -> None:
 
 def test_unbatched_raw_rows_are_read_on_every_run() -> None:
     """Singer BATCH loads leave _sdc_batched_at NULL: correct results, with a warning."""
-    with scratch_database("st_unbatched") as dbname:
+    with scratch_database() as dbname:
         load_raw(
             dbname,
             {

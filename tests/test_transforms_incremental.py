@@ -100,7 +100,7 @@ def without_timestamps(tables: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def database() -> str:
-    with scratch_database("st_incremental") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, base_data())
         yield dbname
 
@@ -234,7 +234,7 @@ def test_full_refresh_removes_rows_whose_raw_record_is_gone(database: str) -> No
 def test_tenants_share_the_tables_and_a_full_refresh_only_touches_its_own() -> None:
     """Two tenants (two raw schemas) in one set of st_* tables, keyed by tenant_id."""
     other = {"DBT_POSTGRES_RAW_SCHEMA": "tap_servicetitan_other"}
-    with scratch_database("st_tenants") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, base_data())
         load_raw(
             dbname,

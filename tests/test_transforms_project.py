@@ -41,7 +41,7 @@ def small_tenant() -> dict[str, list[dict]]:
 
 def test_settings_come_from_the_loader_variables_and_the_tenant_from_the_rows() -> None:
     """TARGET_POSTGRES_* for the connection, the utility's schemas, the raw rows' tenant."""
-    with scratch_database("st_settings") as dbname:
+    with scratch_database() as dbname:
         load_raw(
             dbname, {"customers": [record("customers", 1)]}, schema_name="Raw Schema", tenant_id=77
         )
@@ -76,7 +76,7 @@ def test_settings_come_from_the_loader_variables_and_the_tenant_from_the_rows() 
 
 
 def test_a_raw_schema_holding_two_tenants_is_refused() -> None:
-    with scratch_database("st_two_in_one") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, {"customers": [record("customers", 1)]}, tenant_id=77)
         load_raw(dbname, {"customers": [record("customers", 2)]}, tenant_id=78)
         done = dbt("run", env=dbt_env(dbname))
@@ -88,7 +88,7 @@ def test_a_raw_schema_holding_two_tenants_is_refused() -> None:
 
 def test_raw_rows_from_before_tenant_ids_need_the_adopt_command_or_a_tagged_row() -> None:
     """A database loaded before the tap wrote tenant ids migrates without a re-sync."""
-    with scratch_database("st_adopt") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, small_tenant(), tenant_id=None)
         done = dbt("run", env=dbt_env(dbname))
         assert done.returncode != 0
@@ -112,7 +112,7 @@ def test_raw_rows_from_before_tenant_ids_need_the_adopt_command_or_a_tagged_row(
         assert refused.returncode != 0
         assert "already holds rows of tenant 77" in refused.stdout
 
-    with scratch_database("st_adopt_auto") as dbname:
+    with scratch_database() as dbname:
         # old rows, then an incremental load by the new tap: the old rows follow
         load_raw(dbname, small_tenant(), tenant_id=None)
         load_raw(dbname, {"customers": [record("customers", 2)]}, tenant_id=77)
@@ -132,7 +132,7 @@ def test_raw_rows_from_before_tenant_ids_need_the_adopt_command_or_a_tagged_row(
 
 
 def test_docs_and_data_tests_that_pass_then_catch_an_orphan_and_a_duplicate() -> None:
-    with scratch_database("st_datatests") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, small_tenant())
         run(dbname)
         env = dbt_env(dbname)
@@ -169,7 +169,7 @@ def test_meltano_runs_the_project_with_the_utility_settings(tmp_path) -> None:
     The raw rows were loaded before the tap wrote tenant ids: the README's one
     command (`adopt-tenant`) gives them their tenant, then `run` builds.
     """
-    with scratch_database("st_meltano") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, small_tenant(), tenant_id=None)
         env = dbt_env(dbname)
         env.update(
@@ -230,7 +230,7 @@ def test_own_models_build_on_the_st_models(tmp_path) -> None:
         ),
         encoding="utf-8",
     )
-    with scratch_database("st_own") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, small_tenant())
         done = subprocess.run(
             [

@@ -270,7 +270,7 @@ def crafted() -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def built() -> str:
-    with scratch_database("st_rules") as dbname:
+    with scratch_database() as dbname:
         load_raw(dbname, crafted(), extra_properties={"customers": NAME_PROPERTIES})
         summaries = run(dbname)
         assert summaries["st_customers"].records_created == len(crafted()["customers"])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,17 +25,42 @@ def admin_connection() -> psycopg.Connection:
     )
 
 
+#: The slots of this process's databases that exist now (see database_name).
+_slots_in_use: set[int] = set()
+
+
 @contextmanager
-def throwaway_database(prefix: str = "st_test") -> Iterator[dict]:
-    """A new empty database, dropped afterwards; yields psycopg connection settings."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with admin_connection() as admin:
-        admin.execute(f'create database "{name}"')
+def database_name() -> Iterator[str]:
+    """A new empty database's name, the database dropped afterwards.
+
+    The name is this process's and the lowest slot free at the moment
+    (``st_test_<pid>_<slot>``), not a random one: consecutive tests reuse the
+    same names, so dbt's partial parsing (whose cache any change of the
+    profile's database discards, a full parse of the project, several seconds)
+    carries over from one test to the next. The database itself is new each
+    time: dropped (a leftover of a killed process included) and created.
+    """
+    slot = next(i for i in itertools.count() if i not in _slots_in_use)
+    _slots_in_use.add(slot)
+    name = f"st_test_{os.getpid()}_{slot}"
     try:
-        yield {"host": PG_HOST, "port": PG_PORT, "user": PG_USER, "dbname": name}
-    finally:
         with admin_connection() as admin:
             admin.execute(f'drop database if exists "{name}" with (force)')
+            admin.execute(f'create database "{name}"')
+        try:
+            yield name
+        finally:
+            with admin_connection() as admin:
+                admin.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        _slots_in_use.discard(slot)
+
+
+@contextmanager
+def throwaway_database() -> Iterator[dict]:
+    """A new empty database, dropped afterwards; yields psycopg connection settings."""
+    with database_name() as name:
+        yield {"host": PG_HOST, "port": PG_PORT, "user": PG_USER, "dbname": name}
 
 
 @contextmanager

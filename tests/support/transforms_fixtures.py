@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import secrets
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from tests.support.database import PG_HOST, PG_PORT, PG_USER
+from tests.support.database import PG_HOST, PG_PORT, PG_USER, database_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -144,18 +143,10 @@ def admin_conninfo(dbname: str = "postgres") -> str:
 
 
 @contextmanager
-def scratch_database(prefix: str = "st_transforms") -> Iterator[str]:
-    """Create a database with a random name; drop it afterwards."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    try:
+def scratch_database() -> Iterator[str]:
+    """A new empty database (tests/support/database.py); dropped afterwards."""
+    with database_name() as name:
         yield name
-    finally:
-        with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-            )
 
 
 def load_raw(
