@@ -621,7 +621,9 @@ class Business:
         ds = self.dataset
         fields = JOB_FIELDS if stream == "jobs" else INVOICE_FIELDS
         return lambda r: (
-            r.keys() >= fields and r["active"] and ds.version_of(stream, r["id"]) <= self.watermark
+            r.keys() >= fields
+            and r["active"]
+            and ds.unchanged_since(stream, r["id"], self.watermark)
         )
 
     def _office_work(self, n: int) -> dict:

@@ -360,6 +360,12 @@ class Dataset:
     def version_of(self, stream: str, rid: int) -> int:
         return self._ver[stream][rid]
 
+    def unchanged_since(self, stream: str, rid: int, version: int) -> bool:
+        """Whether the record's last change was committed at or before ``version``
+        (False for a record whose first version is still being written)."""
+        committed = self._ver[stream].get(rid)
+        return committed is not None and committed <= version
+
     @property
     def current_version(self) -> int:
         return self._version
