@@ -14,6 +14,7 @@ and field; one the column admits is emitted and warned about. The
 from __future__ import annotations
 
 import pytest
+import requests
 
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
@@ -164,3 +165,22 @@ def test_a_value_the_column_admits_is_loaded_and_warned_about(
     warnings = [line for line in run.stderr.splitlines() if f"field '{field}' is the" in line]
     assert len(warnings) == 1, run.stderr[-2000:]
     assert "stream 'customers'" in warnings[0].lower()
+
+
+def test_the_sandbox_arms_a_spoiled_page_over_http(fresh_sandbox) -> None:
+    """``POST /_sandbox/corrupt``: the next page of the endpoint, then the pages as they were."""
+    url = fresh_sandbox.url
+    armed = requests.post(
+        f"{url}/_sandbox/corrupt", json={"kind": "no-data", "endpoint": CUSTOMERS}, timeout=10
+    )
+    assert armed.status_code == 200 and armed.json()["pending_corruptions"] == 1
+    refused = requests.post(f"{url}/_sandbox/corrupt", json={"kind": "nonsense"}, timeout=10)
+    assert refused.status_code == 400
+    headers = {
+        "Authorization": f"Bearer {fresh_sandbox.issue_token()}",
+        "ST-App-Key": fresh_sandbox.tap_config()["st_app_key"],
+    }
+    page = f"{url}/crm/v2/tenant/{fresh_sandbox.tenant_id}/export/customers"
+    spoiled = requests.get(page, headers=headers, timeout=10)
+    assert spoiled.status_code == 200 and "data" not in spoiled.json()
+    assert "data" in requests.get(page, headers=headers, timeout=10).json()
