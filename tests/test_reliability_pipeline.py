@@ -293,3 +293,29 @@ def test_loader_writes_its_state_while_messages_keep_coming(database) -> None:
         assert loader.wait(timeout=60) == 0
     assert json.loads(first) == {"n": 1}
     assert rest.strip()  # and the last state at the end
+
+
+def test_a_state_waits_for_its_files_at_most_the_hold_time(tmp_path, monkeypatch) -> None:
+    """A slow stream: its open file is announced once a STATE has waited HOLD_STATE_SECONDS,
+    so resume points keep reaching the loader (and Meltano) while the file fills."""
+    from singer_sdk.singerlib import RecordMessage, StateMessage
+
+    from tap_servicetitan import writer
+    from tap_servicetitan.batch_files import BatchRun, BatchSettings
+
+    encode = writer.ServiceTitanWriter().format_message
+    lines: list[str] = []
+    now = [1000.0]
+    monkeypatch.setattr(writer.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("tap_servicetitan.batch_files.time.monotonic", lambda: now[0])
+    with BatchRun(BatchSettings(root=tmp_path, batch_size=10_000), "1") as run:
+        output = writer.BatchOutput(run, lambda line: lines.append(json.loads(bytes(line))["type"]))
+        output.write(RecordMessage(stream="a", record={"id": 1}), encode)
+        output.write(StateMessage(value={"n": 1}), encode)
+        now[0] += writer.HOLD_STATE_SECONDS - 1
+        output.write(RecordMessage(stream="a", record={"id": 2}), encode)
+        output.write(StateMessage(value={"n": 2}), encode)
+        assert lines == []  # held: the file is younger than the hold time
+        now[0] += 1
+        output.write(StateMessage(value={"n": 3}), encode)
+        assert lines == ["BATCH", "STATE"]
