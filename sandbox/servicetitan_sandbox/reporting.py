@@ -52,8 +52,11 @@ from .faults import Response, error_response
 from .protocol import bad_request, json_response
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .dataset import Dataset
+    from .generic_records import GenericTenant
     from .protocol import Request
-    from .server import SandboxServer
 
 ITEMS = "accounting/export/invoice-items"
 GL_ACCOUNTS = "accounting/gl-accounts"
@@ -124,7 +127,11 @@ def business_unit_performance() -> Report:
 class Reporting:
     """The reports of one sandbox tenant and what their data requests see."""
 
-    server: SandboxServer
+    #: the sandbox's records: the dataset and the collections generated beside it
+    dataset: Dataset
+    generic: GenericTenant
+    #: the server's paging of a list answer (records, page, page size, include total)
+    page_out: Callable[[list[dict], int, int, bool], Response]
     timezone: str = "UTC"
     #: Seconds between two data requests for one report (0: no limit).
     interval: float = 0.0
@@ -232,7 +239,7 @@ class Reporting:
         if not mine and self.fallback is not None:
             return self.fallback(req)
         items = [{"id": r.report_id, "name": r.name, "description": None} for r in mine]
-        return self.server._page_out(items, 1, max(1, len(items)), True)
+        return self.page_out(items, 1, max(1, len(items)), True)
 
     def _report(self, req: Request) -> Report | Response:
         category, report_id = req.params[0], int(req.params[1])
@@ -358,15 +365,15 @@ class Reporting:
         return rows
 
     def _unit_names(self) -> dict[int | None, str]:
-        units = self.server.generic.collections.get(BUSINESS_UNITS)
+        units = self.generic.collections.get(BUSINESS_UNITS)
         if units is None:
             return {}
         return {r["id"]: r.get("name") for r in units.records.values()}
 
     def _figures(self) -> dict[dt.date, dict[int | None, dict[str, Decimal]]]:
         """Per local day and business unit, the report's figures (cached per data version)."""
-        generic = self.server.generic
-        dataset = self.server.dataset
+        generic = self.generic
+        dataset = self.dataset
         with dataset.lock, generic.lock:
             version = (
                 dataset.current_version,

@@ -74,7 +74,7 @@ class SandboxServer:
         self.children = Children(self.dataset, self.generic)
         self.faults = Faults()
         #: the Reporting API's reports and their data (reporting.py)
-        self.reporting = Reporting(self)
+        self.reporting = Reporting(self.dataset, self.generic, self._page_out)
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=log_size)
         #: stream -> ids its export feed silently skips (hide_from_export)
         self.hidden_from_export: dict[str, set[int]] = {}
