@@ -16,9 +16,15 @@ once per stream from its schema):
   a string in an integer field, ``"true"`` in a boolean field) is loaded and
   warned about once per stream and field;
 - decimal strings in number fields, the API's usual form of money, become
-  exact numbers (``NaN`` and infinities, which have no JSON form, become null).
+  exact numbers; ``NaN`` and infinities (``"Infinity"`` in ad statistics),
+  which have no JSON form, become null, with a warning naming the stream,
+  a record id and the field, once per stream and field.
 
-Objects and arrays are not looked at: their jsonb columns take any JSON.
+Nested objects and arrays (jsonb columns, which take any JSON) are walked
+only for their number fields, so that nested money is emitted as numbers the
+same way: decimal strings become exact numbers, non-finite ones null (warned
+as above); any other value stays as it is, with a warning (a jsonb column
+stores it).
 """
 
 from __future__ import annotations
@@ -72,6 +78,12 @@ class RecordCheck:
                 self.stamps.append(name)
             elif kinds == {"string"}:
                 self.texts.append(name)
+        #: Top-level object/array properties -> the tree of their nested number fields.
+        self.nested = {
+            name: tree
+            for name, spec in stream.schema.get("properties", {}).items()
+            if (tree := number_tree(spec))
+        }
         self._warned: set[str] = set()
 
     def check(self, row: dict[str, t.Any]) -> None:
@@ -103,6 +115,10 @@ class RecordCheck:
             value = row.get(name)
             if value is not None and type(value) is not str:
                 self._text(row, name, value)
+        for name, tree in self.nested.items():
+            value = row.get(name)
+            if value is not None:
+                self._nested(row, name, value, tree)
 
     # The unusual values
 
@@ -121,9 +137,46 @@ class RecordCheck:
             except decimal.InvalidOperation:
                 pass
             else:
-                return number if number.is_finite() else None
+                if number.is_finite():
+                    return number
+                self._warn_null(row, name, value)
+                return None
         self._fail(row, name, f"is {_shown(value)}, not a number")
         return None
+
+    def _nested(self, row: dict, path: str, value: t.Any, tree: NumberTree) -> None:
+        """Nested number fields of ``value`` (an object or array) as exact numbers."""
+        if isinstance(value, list):
+            for item in value:
+                if item is not None:
+                    self._nested(row, f"{path}[]", item, tree)
+            return
+        if not isinstance(value, dict):
+            return
+        for name, sub in tree.items():
+            inner = value.get(name)
+            if inner is None:
+                continue
+            where = f"{path}.{name}"
+            if sub is not NUMBER:
+                self._nested(row, where, inner, sub)
+                continue
+            kind = type(inner)
+            if kind is int or kind is float or kind is decimal.Decimal:
+                continue
+            number = None
+            if kind is str:
+                try:
+                    number = decimal.Decimal(inner)
+                except decimal.InvalidOperation:
+                    number = None
+            if number is None:
+                self._warn(row, where, inner, "a number")
+            elif number.is_finite():
+                value[name] = number
+            else:
+                self._warn_null(row, where, inner)
+                value[name] = None
 
     def _boolean(self, row: dict, name: str, value: t.Any) -> None:
         if isinstance(value, (str, int)) and str(value).strip().lower() in BOOLEAN_TEXT:
@@ -171,6 +224,20 @@ class RecordCheck:
         )
         raise BadRecordError(msg)
 
+    def _warn_null(self, row: dict, name: str, value: t.Any) -> None:
+        key = f"{name}\0null"
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        self.stream.logger.warning(
+            "Stream '%s', record id %s: field '%s' is %s, a number JSON cannot hold; loaded as "
+            "null, later such values of the field are not reported",
+            self.stream.name,
+            self.record_id(row),
+            name,
+            _shown(value),
+        )
+
     def _warn(self, row: dict, name: str, value: t.Any, declared: str) -> None:
         if name in self._warned:
             return
@@ -184,6 +251,27 @@ class RecordCheck:
             _shown(value),
             declared,
         )
+
+
+NUMBER: t.Final = True
+#: Nested number fields: name -> NUMBER, or the tree of an object or array's items.
+NumberTree = dict[str, t.Any]
+
+
+def number_tree(spec: dict) -> NumberTree:
+    """The number fields nested in an object or array schema (empty for others)."""
+    kinds = _types(spec)
+    if "array" in kinds:
+        return number_tree(spec.get("items") or {})
+    if "object" not in kinds:
+        return {}
+    tree: NumberTree = {}
+    for name, inner in (spec.get("properties") or {}).items():
+        if _types(inner) - {"null"} == {"number"}:
+            tree[name] = NUMBER
+        elif sub := number_tree(inner):
+            tree[name] = sub
+    return tree
 
 
 def _shown(value: t.Any) -> str:

@@ -1,14 +1,23 @@
-"""Generate the tap's JSON schemas from the API reference.
+"""Generate the tap's JSON schemas from ServiceTitan's published OpenAPI specs.
 
-The reference (``servicetitan_sandbox/endpoints.json``, read through
-:mod:`servicetitan_sandbox.reference`) is ServiceTitan's endpoint reference,
-machine-readable: per endpoint its module, URL, kind, scopes, query parameters
-and every field of its records. This module turns the record of every tap
-stream's endpoint into ``tap-servicetitan/tap_servicetitan/schemas/<stream>.json``,
-with the reference's types; money the API sends as decimal strings is declared
-a number (the tap converts it exactly).
+The specs are copied into the repository (``api-reference/openapi/``, read
+through :mod:`servicetitan_devtools.openapi`). This module turns the record of
+every tap stream's endpoint into
+``tap-servicetitan/tap_servicetitan/schemas/<stream>.json``: nested objects and
+arrays typed (to a depth limit), money the API sends as decimal strings
+declared a number at any depth (the tap converts it exactly), objects open to
+properties the spec does not list.
 
-Usage: ``servicetitan-generate-schemas [--check]``
+Usage:
+
+- ``servicetitan-generate-schemas``: write the schemas;
+- ``servicetitan-generate-schemas --check``: exit 1 if a committed schema is stale;
+- ``servicetitan-generate-schemas --check NEWER``: compare the copy with a newer
+  spec file or folder of specs (for example a fresh download from ServiceTitan's
+  developer portal) and list, per stream, the fields added, removed or retyped
+  (nested ones as ``items[].total``); exit 1 if any. To take them: copy the newer
+  specs over ``api-reference/openapi/``, run ``servicetitan-generate-schemas``,
+  then refresh the catalog snapshot (``UPDATE_SNAPSHOTS=1``).
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from servicetitan_sandbox.reference import decimal_string_fields, endpoints
+from servicetitan_devtools.openapi import Spec, field_types, load_specs, nullable, repository_specs
+from servicetitan_sandbox.reference import endpoints
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import TAP_STREAMS
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
@@ -46,70 +56,86 @@ def reference() -> dict[str, dict]:
     return endpoints()
 
 
-SCALARS = {
-    "int64": {"type": "integer"},
-    "int32": {"type": "integer"},
-    "bool": {"type": "boolean"},
-    "decimal": {"type": "number"},
-    "double": {"type": "number"},
-    "string(date-time)": {"type": "string", "format": "date-time"},
-}
+def stream_path(stream: str) -> tuple[str, str]:
+    """``(module URL path, OpenAPI path)`` of a stream's endpoint."""
+    tap_stream = TAP_STREAMS_BY_NAME[stream]
+    return tap_stream.module, f"/tenant/{{tenant}}/{tap_stream.path}"
 
 
-def type_schema(typ: str, objects: dict) -> dict:
-    """JSON schema (without nullability) of one reference type."""
-    if typ.startswith("[") and typ.endswith("]"):
-        return {"type": "array", "items": type_schema(typ[1:-1], objects)}
-    if typ in SCALARS:
-        return dict(SCALARS[typ])
-    if typ.startswith("object "):
-        name = typ.split(" ", 1)[1]
-        if name in objects:
-            return object_schema(objects[name], objects)
-        # shape not documented: kept whole as JSON
-        return {"type": "object", "properties": {}, "additionalProperties": True}
-    # string, string(html|email|phone|duration|multiline|guid), enum(...)
-    return {"type": "string"}
+TAP_STREAMS_BY_NAME = {stream.name: stream for stream in TAP_STREAMS}
 
 
-def object_schema(fields: dict, objects: dict, decimal_strings: frozenset = frozenset()) -> dict:
-    """JSON schema of a record or nested object; optional or nullable fields admit null."""
+def record_fields(stream: str, specs: dict[str, Spec] | None = None) -> dict[str, dict] | None:
+    """``{field: {"schema", "required"}}`` of a stream's record in ``specs`` (the copy
+    by default); None when the specs do not hold its endpoint."""
+    specs = repository_specs() if specs is None else specs
+    module, path = stream_path(stream)
+    spec = specs.get(module)
+    fields = spec.record(path) if spec is not None else None
+    if fields is None:
+        return None
+    row = CHILD_ROWS_BY_NAME.get(stream)
+    if row is not None:
+        fields.update(child_fields(row, specs))
+    return fields
+
+
+def stream_schema(stream: str, specs: dict[str, Spec] | None = None) -> dict:
+    """The generated schema of one stream."""
+    fields = record_fields(stream, specs)
+    if fields is None:
+        msg = f"the OpenAPI specs have no GET collection for stream {stream}"
+        raise LookupError(msg)
     properties = {}
     required = []
-    for name, spec in fields.items():
-        schema = (
-            {"type": "number"} if name in decimal_strings else type_schema(spec["type"], objects)
-        )
-        if spec["nullable"] or not spec["required"]:
-            schema["type"] = [schema["type"], "null"]
-        if spec["required"] and not spec["nullable"]:
+    for name, field in fields.items():
+        if field["required"]:
             required.append(name)
-        properties[name] = schema
+            properties[name] = field["schema"]
+        else:
+            properties[name] = nullable(field["schema"])
     schema: dict = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
+    # a top-level property the schema does not declare is dropped by the tap with a
+    # warning (record_messages.py); nested objects are open
     return schema
 
 
-def stream_schema(stream: str) -> dict:
-    """The generated schema of one stream."""
-    url = stream_urls()[stream]
-    endpoint = reference()[url]
-    fields = dict(endpoint["fields"])
-    row = CHILD_ROWS_BY_NAME.get(stream)
-    if row is not None:
-        fields.update(child_fields(row))
-    return object_schema(fields, endpoint.get("objects") or {}, decimal_string_fields(url))
-
-
-def child_fields(row: ChildRow) -> dict[str, dict]:
+def child_fields(row: ChildRow, specs: dict[str, Spec]) -> dict[str, dict]:
     """What a child stream adds to its endpoint's record: the parent's id, typed as the
     parent's ``id``, and for records without an id their line number."""
-    parent_id = reference()[stream_urls()[row.parent]]["fields"]["id"]
-    added = {row.parent_key: {"type": parent_id["type"], "nullable": False, "required": True}}
+    module, path = stream_path(row.parent)
+    parent_id = repository_specs()[module].record(path)["id"]["schema"]
+    added = {row.parent_key: {"schema": parent_id, "required": True}}
     if row.numbered:
-        added[LINE_NUMBER] = {"type": "int32", "nullable": False, "required": True}
+        added[LINE_NUMBER] = {"schema": {"type": "integer"}, "required": True}
     return added
+
+
+def changes(newer: dict[str, Spec]) -> dict[str, list[str]]:
+    """Per stream whose module ``newer`` holds: the fields added, removed or retyped."""
+    found: dict[str, list[str]] = {}
+    for stream in stream_urls():
+        module, _ = stream_path(stream)
+        if module not in newer:
+            continue
+        before = field_types(stream_schema(stream))
+        fields = record_fields(stream, newer)
+        if fields is None:
+            found[stream] = ["endpoint removed"]
+            continue
+        after = field_types(stream_schema(stream, newer))
+        lines = [f"added {name}: {after[name]}" for name in after if name not in before]
+        lines += [f"removed {name}: {before[name]}" for name in before if name not in after]
+        lines += [
+            f"retyped {name}: {before[name]} -> {after[name]}"
+            for name in before
+            if name in after and before[name] != after[name]
+        ]
+        if lines:
+            found[stream] = lines
+    return found
 
 
 def rendered(stream: str) -> str:
@@ -129,19 +155,34 @@ def stale_schemas() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--check", action="store_true", help="exit 1 if a committed schema is stale"
+        "--check",
+        nargs="?",
+        const="",
+        metavar="NEWER",
+        help="exit 1 if a committed schema is stale; with NEWER (an OpenAPI spec file or "
+        "folder), list per stream the fields it adds, removes or retypes",
     )
     args = parser.parse_args(argv)
     if args.check:
+        found = changes(load_specs(Path(args.check)))
+        for stream, lines in found.items():
+            print(f"{stream}:")
+            for line in lines:
+                print(f"  {line}")
+        if not found:
+            print("no stream's fields differ")
+        return 1 if found else 0
+    if args.check is not None:
         stale = stale_schemas()
         for stream in stale:
             print(f"stale schema: {stream} (run servicetitan-generate-schemas)")
         return 1 if stale else 0
     SCHEMAS_DIR.mkdir(parents=True, exist_ok=True)
-    for stream, url in stream_urls().items():
+    for stream in stream_urls():
         path = SCHEMAS_DIR / f"{stream}.json"
+        schema = stream_schema(stream)
         path.write_text(rendered(stream))
-        print(f"{path.relative_to(ROOT)}: {len(reference()[url]['fields'])} fields")
+        print(f"{path.relative_to(ROOT)}: {len(field_types(schema))} fields")
     return 0
 
 
