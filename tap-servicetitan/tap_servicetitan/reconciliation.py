@@ -333,11 +333,11 @@ class RecordCountsStream(ServiceTitanStream):
             "note": None,
         }
         if stream.parent_stream_type is not None:
-            row["note"] = "served per parent only: no tenant-wide count, not counted"
+            row["note"] = "served per parent only: no tenant-wide count"
             yield self._stamped(row)
             return
         if stream.name not in COUNT_ENDPOINTS:
-            row["note"] = "no list endpoint with includeTotal serves these records: not counted"
+            row["note"] = "no list endpoint with includeTotal serves these records"
             yield self._stamped(row)
             return
         row["count_endpoint"] = f"{stream.module}/{COUNT_ENDPOINTS[stream.name][0]}"
@@ -352,11 +352,11 @@ class RecordCountsStream(ServiceTitanStream):
                 )
             total, _ = self._count(context)
         except CountUnavailableError as exc:
-            row["note"] = f"{row['count_endpoint']} answered {exc}: not counted"
+            row["note"] = f"{row['count_endpoint']} answered {exc}"
             yield self._stamped(row)
             return
         if total is None:
-            row["note"] = f"{row['count_endpoint']} sent no totalCount: not counted"
+            row["note"] = f"{row['count_endpoint']} sent no totalCount"
         row["api_total"] = total
         if self.created_bound(stream):
             row["counted_before"] = self.counted_before.isoformat()
