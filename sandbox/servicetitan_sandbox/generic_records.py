@@ -31,6 +31,7 @@ from .reference import decimal_string_fields, endpoints, url_parts
 KEYS = {
     "customer-interactions/export/technician-ratings": ("jobId", "technicianId"),
     "jpm/export/job-history": ("jobId",),
+    "marketingreputation/reviews": ("externalId", "platform"),
     "payroll/export/payroll-settings": ("employeeId",),
     "payroll/locations/rates": ("locationId", "laborTypeCode"),
 }
@@ -197,7 +198,9 @@ class RecordMaker:
             stem = _stem(name) or (parent if name == "id" else None) or name
             return lambda m: m.linked_id(stem) or int(m.rng.random() * 1000) + 1
         if typ.startswith("enum("):
-            choices = typ[5:-1].split("|")
+            choices: list = typ[5:-1].split("|")
+            if all(choice.isdigit() for choice in choices):
+                choices = [int(choice) for choice in choices]  # numeric enums are sent as numbers
             return lambda m: m.rng.choice(choices)
         simple = SIMPLE_MAKERS.get(typ)
         if simple is not None:
@@ -313,6 +316,8 @@ class GenericTenant:
         first, *others = keys
         pool = self.id_pools.get(LINKS.get(_stem(first) or "", ""), range(1, 10**9))
         values: dict = {first: pool[position % len(pool)] if position < len(pool) else rid}
+        if maker.endpoint["fields"][first]["type"].startswith("string"):
+            values[first] = str(values[first])
         for other in others:
             values[other] = maker.linked_id(_stem(other) or "") or f"{other}-{position % 3}"
         return values

@@ -144,6 +144,7 @@ COUNT_ENDPOINTS: dict[str, tuple[str, bool]] = {
     "campaigns": ("campaigns", True),
     "costs": ("costs", False),
     "marketing_categories": ("categories", True),
+    "reviews": ("reviews", True),
     "membership_types": ("membership-types", True),
     "memberships_export": ("memberships", True),
     "recurring_service_events": ("recurring-service-events", True),

@@ -51,7 +51,6 @@ EXCLUDED = {
     "marketingads/attributed-leads": "a report over a `fromUtc`/`toUtc` window; " + NO_KEY,
     "marketingads/capacity-warnings": "the current warnings, not records; " + NO_KEY,
     "marketingads/performance": "a report over a `fromUtc`/`toUtc` window; " + NO_KEY,
-    "marketingreputation/reviews": NO_KEY,
     "memberships/invoice-templates": SAME_AS_EXPORT.format("export/invoice-templates"),
     "memberships/membership-types": SAME_AS_EXPORT.format("export/membership-types"),
     "memberships/memberships": SAME_AS_EXPORT.format("export/memberships"),

@@ -20,6 +20,7 @@ from tap_servicetitan.streams import (
     jbce,
     jpm,
     marketing,
+    marketing_reputation,
     memberships,
     payroll,
     pricebook,
@@ -60,6 +61,7 @@ ALL_STREAMS = (
     + inventory.STREAMS
     + jbce.STREAMS
     + marketing.STREAMS
+    + marketing_reputation.STREAMS
     + memberships.STREAMS
     + payroll.STREAMS
     + pricebook.STREAMS
