@@ -35,7 +35,7 @@ final as (
         contacts_with_digits.customer_id,
         contacts_with_digits.type,
         contacts_with_digits.value,
-        -- SPEC phone normalization: keep the digits; 10 digits -> (XXX) XXX-XXXX;
+        -- phone normalization: keep the digits; 10 digits -> (XXX) XXX-XXXX;
         -- 11 digits starting with 1 -> the same format of the last 10;
         -- anything else -> the value unchanged
         case

@@ -1,6 +1,6 @@
 -- st_customers: one row per customer in the raw customers table (active or
 -- not), with its chosen contacts, primary address and aggregates
--- (SPEC.md section 4, st_customers).
+-- (README, "The st_* tables", st_customers).
 --
 -- Incremental runs recompute only the customers a change touches: those whose
 -- record changed, the customers of the contacts, locations, jobs and invoices
@@ -150,7 +150,7 @@ previous_aggregates as (
 ),
 {%- endif %}
 
--- SPEC st_customers.email / phone: among the customer's Email (resp. Phone and
+-- st_customers.email / phone: among the customer's Email (resp. Phone and
 -- MobilePhone) contacts, active contacts first, then the lowest contact id;
 -- phones are already normalized in st_customer_contacts.phone_number
 contacts_ranked as (
@@ -179,7 +179,7 @@ primary_contacts as (
     group by contacts_ranked.customer_id
 ),
 
--- SPEC st_customers.location_id: the primary location, active locations
+-- st_customers.location_id: the primary location, active locations
 -- first, then the lowest location id
 locations_ranked as (
     select
@@ -212,7 +212,7 @@ primary_locations as (
     where locations_ranked.location_rank = 1
 ),
 
--- SPEC st_customers.total_jobs / completed_jobs / last_job_date: jobs with
+-- st_customers.total_jobs / completed_jobs / last_job_date: jobs with
 -- active true; those with jobStatus Completed; their latest createdOn
 jobs_by_customer as (
     select
@@ -225,7 +225,7 @@ jobs_by_customer as (
     group by jobs.customer_id
 ),
 
--- SPEC st_customers.lifetime_value: sum of total over the customer's paid
+-- st_customers.lifetime_value: sum of total over the customer's paid
 -- invoices (st_invoices.status = 'Paid', matched by customer.id)
 paid_invoices_by_customer as (
     select
@@ -248,7 +248,7 @@ customers_with_aggregates as (
         primary_locations.state as location_state,
         primary_locations.postal_code as location_postal_code,
         primary_locations.country as location_country,
-        -- SPEC st_customers aggregates: every customer gets them, zeros / null
+        -- st_customers aggregates: every customer gets them, zeros / null
         -- when it has no jobs or paid invoices
         coalesce(jobs_by_customer.total_jobs, 0) as total_jobs,
         coalesce(jobs_by_customer.completed_jobs, 0) as completed_jobs,
@@ -266,7 +266,7 @@ final as (
     select
         customers.tenant_id,
         customers.st_id,
-        -- SPEC st_customers.name: name; if empty, "first last"; if still
+        -- st_customers.name: name; if empty, "first last"; if still
         -- empty, Customer <id>
         coalesce(
             nullif(btrim(customers.name), ''),
@@ -280,15 +280,15 @@ final as (
             ),
             'Customer ' || customers.st_id
         ) as name,
-        -- SPEC st_customers.first_name / last_name: from the record, else null
+        -- st_customers.first_name / last_name: from the record, else null
         customers.first_name,
         customers.last_name,
-        -- SPEC st_customers.type: default Residential
+        -- st_customers.type: default Residential
         coalesce(nullif(btrim(customers.type), ''), 'Residential') as type,
         customers.email,
         customers.phone,
         customers.location_id,
-        -- SPEC st_customers address: from the primary location's address;
+        -- st_customers address: from the primary location's address;
         -- without a location, from the customer's own address
         case
             when customers.location_id is not null then customers.location_address_line1
@@ -310,7 +310,7 @@ final as (
             when customers.location_id is not null then customers.location_postal_code
             else customers.address_zip
         end as postal_code,
-        -- SPEC st_customers.country: defaults to USA when empty
+        -- st_customers.country: defaults to USA when empty
         coalesce(
             nullif(
                 btrim(
@@ -326,7 +326,7 @@ final as (
         customers.is_active as active,
         customers.do_not_mail,
         customers.do_not_service,
-        -- SPEC st_customers.merged_to_id: mergedToId
+        -- st_customers.merged_to_id: mergedToId
         customers.merged_to_id,
         customers.balance,
         customers.tax_exempt,

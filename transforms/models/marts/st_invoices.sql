@@ -44,7 +44,7 @@ final as (
         invoices.discount_total,
         invoices.total,
         invoices.balance::numeric(14, 2) as balance,
-        -- SPEC paid invoice: active, balance = 0 ("0" and "0.00" alike) and a
+        -- paid invoice: active, balance = 0 ("0" and "0.00" alike) and a
         -- customer.id to belong to; st_invoices.status Paid, else Unpaid
         case
             when invoices.is_active

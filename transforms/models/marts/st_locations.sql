@@ -1,4 +1,4 @@
--- st_locations: one row per location (SPEC.md section 4, st_locations).
+-- st_locations: one row per location (README, "The st_* tables", st_locations).
 -- Also the source of each customer's primary location and address.
 {{ config(
     meta={'raw_tables': ['locations'], 'customer_column': 'customer_id'},
@@ -17,14 +17,14 @@ final as (
         locations.tenant_id,
         locations.st_id,
         locations.customer_id,
-        -- SPEC st_locations.name: default Primary
+        -- st_locations.name: default Primary
         coalesce(nullif(btrim(locations.name), ''), 'Primary') as name,
         locations.address_street as address_line1,
         locations.address_unit as address_line2,
         locations.address_city as city,
         locations.address_state as state,
         locations.address_zip as postal_code,
-        -- SPEC st_locations.country: default USA when empty
+        -- st_locations.country: default USA when empty
         coalesce(nullif(btrim(locations.address_country), ''), 'USA') as country,
         locations.latitude,
         locations.longitude,
