@@ -13,7 +13,6 @@ state interval.
 from __future__ import annotations
 
 import json
-import os
 import select
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ import psycopg
 import pytest
 
 from servicetitan_sandbox import SandboxServer
-from tap_servicetitan.batch_files import LOCK_NAME
+from tap_servicetitan.batch_files import in_use
 from tests.support.database import throwaway_database
 from tests.support.meltano_project import BATCH_ROOT, MELTANO, ROOT, MeltanoProject, _tap_process
 from tests.support.oracle import timestamp
@@ -208,7 +207,7 @@ def wait_for_finished_tap(run: subprocess.Popen, tenant_folder: Path) -> set[str
     while time.monotonic() < deadline:
         assert run.poll() is None, run.communicate()[0][-3000:]
         new = folders(tenant_folder)
-        if new and tap_gone(run.pid) and not any(locked(tenant_folder / n) for n in new):
+        if new and tap_gone(run.pid) and not any(in_use(tenant_folder / n) for n in new):
             return new
         time.sleep(0.2)
     raise AssertionError("the tap of the first pipeline never finished")
@@ -219,22 +218,6 @@ def tap_gone(meltano_pid: int) -> bool:
         _tap_process(meltano_pid)
     except AssertionError:
         return True
-    return False
-
-
-def locked(folder: Path) -> bool:
-    import fcntl
-
-    try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
     return False
 
 

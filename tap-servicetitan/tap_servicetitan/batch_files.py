@@ -265,7 +265,7 @@ def _locked(path: Path) -> int:
     return fd
 
 
-def _in_use(folder: Path) -> bool:
+def in_use(folder: Path) -> bool:
     """Whether a running tap holds ``folder``'s lock."""
     try:
         fd = os.open(folder / LOCK_NAME, os.O_RDWR)
@@ -301,7 +301,7 @@ def remove_loaded_runs(
             continue
         if folder.name != finished_run and _last_change(folder) > oldest:
             continue
-        if _in_use(folder):
+        if in_use(folder):
             continue
         removed += _remove_run(folder)
     return removed
