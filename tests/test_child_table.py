@@ -1,30 +1,29 @@
-"""The README's child-stream table is the code's, and every per-parent endpoint of the
-API reference is a child stream or excluded with a reason."""
+"""The docs' child-stream table (docs/child-streams.md) is the code's, and every
+per-parent endpoint of the API reference is a child stream or excluded with a reason."""
 
 from __future__ import annotations
 
 from servicetitan_devtools.child_table import (
     EXCLUDED,
+    SECTION,
     per_parent_endpoints,
-    readme_section,
     rendered,
 )
-from servicetitan_devtools.readme_sections import README
 from tap_servicetitan.streams import ALL_STREAMS, CHILD_STREAMS
 from tap_servicetitan.streams.children import CHILD_ROWS
 
-ENDPOINTS = {f"{row.module}/{row.path}" for row in CHILD_ROWS}
+CHILD_ENDPOINTS = {f"{row.module}/{row.path}" for row in CHILD_ROWS}
 
 
-def test_readme_child_table_is_generated_from_the_rows() -> None:
-    assert readme_section(README.read_text(encoding="utf-8")) == rendered(), (
-        "README.md's child-stream table is stale: run servicetitan-child-table --write"
+def test_docs_child_table_is_generated_from_the_rows() -> None:
+    assert SECTION.current() == rendered(), (
+        "docs/child-streams.md's child-stream table is stale: run servicetitan-child-table --write"
     )
 
 
 def test_every_per_parent_endpoint_is_a_child_stream_or_excluded_with_a_reason() -> None:
-    assert not ENDPOINTS & set(EXCLUDED)
-    assert set(per_parent_endpoints()) == ENDPOINTS | set(EXCLUDED)
+    assert not CHILD_ENDPOINTS & set(EXCLUDED)
+    assert set(per_parent_endpoints()) == CHILD_ENDPOINTS | set(EXCLUDED)
     assert all(reason.strip() for reason in EXCLUDED.values())
 
 

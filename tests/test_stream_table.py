@@ -1,31 +1,31 @@
-"""The README's stream table is the code's, every tenant-wide endpoint is a stream or
-excluded with a reason, and meltano.yml selects the default set."""
+"""The docs' stream table (docs/streams.md) is the code's, every tenant-wide endpoint is
+a stream or excluded with a reason, and meltano.yml selects the default set."""
 
 from __future__ import annotations
 
 import yaml
 
-from servicetitan_devtools.readme_sections import README
+from servicetitan_devtools.doc_sections import ROOT
 from servicetitan_devtools.stream_table import (
     EXCLUDED,
-    readme_section,
+    SECTION,
     rendered,
     tenant_wide_endpoints,
 )
 from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
 
-ENDPOINTS = {f"{stream.module}/{stream.path}" for stream in ALL_STREAMS}
+STREAM_ENDPOINTS = {f"{stream.module}/{stream.path}" for stream in ALL_STREAMS}
 
 
-def test_readme_stream_table_is_generated_from_the_declarations() -> None:
-    assert readme_section(README.read_text(encoding="utf-8")) == rendered(), (
-        "README.md's stream table is stale: run servicetitan-stream-table --write"
+def test_docs_stream_table_is_generated_from_the_declarations() -> None:
+    assert SECTION.current() == rendered(), (
+        "docs/streams.md's stream table is stale: run servicetitan-stream-table --write"
     )
 
 
 def test_every_tenant_wide_endpoint_is_a_stream_or_excluded_with_a_reason() -> None:
-    assert not ENDPOINTS & set(EXCLUDED)
-    assert tenant_wide_endpoints() == ENDPOINTS | set(EXCLUDED)
+    assert not STREAM_ENDPOINTS & set(EXCLUDED)
+    assert tenant_wide_endpoints() == STREAM_ENDPOINTS | set(EXCLUDED)
     assert all(reason.strip() for reason in EXCLUDED.values())
 
 
@@ -35,7 +35,7 @@ def test_stream_names_are_unique() -> None:
 
 
 def test_meltano_selects_the_default_set() -> None:
-    manifest = yaml.safe_load((README.parent / "meltano.yml").read_text(encoding="utf-8"))
+    manifest = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
     (tap,) = [p for p in manifest["plugins"]["extractors"] if p["name"] == "tap-servicetitan"]
     assert tap["select"] == [f"{name}.*" for name in DEFAULT_SELECTION]
     # record_counts: the API's counts (tap_servicetitan/reconciliation.py), not an endpoint's stream

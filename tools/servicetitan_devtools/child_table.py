@@ -1,23 +1,25 @@
-"""The README's table of child streams, and of the per-parent endpoints left out, from the code.
+"""The docs' table of child streams, and of the per-parent endpoints left out, from the code.
 
 Each child stream's row comes from its row in ``tap_servicetitan/streams/children.py``:
 endpoint, parent, key, replication key, cost (one request per parent, and what
 a first run over 10,000 parents takes at the rate limit), OAuth scope. The
 per-parent endpoints of the API reference that are not child streams are listed
-with the reason (:data:`EXCLUDED`). ``tests/test_child_table.py`` fails when the
-README differs from ``servicetitan-child-table`` output or a per-parent endpoint
-is neither a child stream nor excluded.
+with the reason (:data:`EXCLUDED`). ``tests/test_child_table.py`` fails when
+``docs/child-streams.md`` differs from ``servicetitan-child-table`` output or a
+per-parent endpoint is neither a child stream nor excluded.
 
-Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` puts it in README.md)
+Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` puts it in
+``docs/child-streams.md``)
 """
 
 from __future__ import annotations
 
-from servicetitan_devtools.readme_sections import ReadmeSection
+from servicetitan_devtools.doc_sections import DOCS, DocSection
 from servicetitan_sandbox.reference import endpoints, url_parts
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
-SECTION = ReadmeSection(
+SECTION = DocSection(
+    DOCS / "child-streams.md",
     "<!-- child-table:begin (servicetitan-child-table --write) -->",
     "<!-- child-table:end -->",
 )
@@ -136,11 +138,6 @@ def rendered() -> str:
         SECTION.end,
     ]
     return "\n".join(lines)
-
-
-def readme_section(text: str) -> str | None:
-    """The generated section of the README text, markers included; None if absent."""
-    return SECTION.find(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,23 +1,25 @@
-"""The README's table of every stream, and of the endpoints left out, from the code.
+"""The docs' table of every stream, and of the endpoints left out, from the code.
 
 Each stream's row comes from its declaration (``tap_servicetitan/streams/``):
 endpoint, key, how it is incremental, whether ``meltano.yml`` selects it by
 default, its OAuth scope. The tenant-wide endpoints of the API reference that
 are not streams are listed with the reason (:data:`EXCLUDED`).
-``tests/test_stream_table.py`` fails when the README differs from
+``tests/test_stream_table.py`` fails when ``docs/streams.md`` differs from
 ``servicetitan-stream-table`` output or an endpoint is neither a stream nor excluded.
 
-Usage: ``servicetitan-stream-table [--write]`` (prints the section; ``--write`` puts it in README.md)
+Usage: ``servicetitan-stream-table [--write]`` (prints the section; ``--write`` puts it in
+``docs/streams.md``)
 """
 
 from __future__ import annotations
 
-from servicetitan_devtools.readme_sections import ReadmeSection
+from servicetitan_devtools.doc_sections import DOCS, DocSection
 from servicetitan_sandbox.reference import endpoints, url_parts
 from tap_servicetitan.client import ExportStream
 from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
 
-SECTION = ReadmeSection(
+SECTION = DocSection(
+    DOCS / "streams.md",
     "<!-- stream-table:begin (servicetitan-stream-table --write) -->",
     "<!-- stream-table:end -->",
 )
@@ -146,11 +148,6 @@ def rendered() -> str:
         SECTION.end,
     ]
     return "\n".join(lines)
-
-
-def readme_section(text: str) -> str | None:
-    """The generated section of the README text, markers included; None if absent."""
-    return SECTION.find(text)
 
 
 def main(argv: list[str] | None = None) -> int:
