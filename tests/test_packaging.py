@@ -221,7 +221,7 @@ def test_the_job_checks_before_it_extracts() -> None:
     assert job["tasks"][1] == "tap-servicetitan target-postgres"
 
 
-#: The streams the KPI tables read (SPEC section 7, "Active only").
+#: The streams the KPI tables read (docs/kpi-tables.md; records with active false count nowhere).
 KPI_STREAMS = (
     "invoices",
     "invoice_items",

@@ -1,11 +1,13 @@
-"""The README cannot drift from the code.
+"""The README and the documentation site (docs/) cannot drift from the code.
 
-Every command in the README's shell code blocks is either run here (RUN_HERE)
-or mapped to the test or CI step that runs it (ELSEWHERE). A command in
-neither fails ``test_every_readme_command_is_exercised`` with a message saying
-where to add it. The settings and streams tables must name every setting and
-stream of the tap; the st_* data dictionary is the dbt project's yml
-(tests/test_transforms_project.py checks it is complete).
+Every command in the shell code blocks of README.md and of every page of docs/
+is either run here (RUN_HERE) or mapped to the test or CI step that runs it
+(ELSEWHERE). A command in neither fails ``test_every_readme_command_is_exercised``
+with a message saying where to add it. The settings and streams tables
+(docs/settings.md, docs/streams.md, docs/child-streams.md) must name every
+setting and stream of the tap; the st_* data dictionary is the dbt project's yml
+(tests/test_transforms_project.py checks it is complete). tests/test_docs.py
+builds the site.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tap_servicetitan.streams import ALL_STREAMS, CHILD_STREAMS, CORE_STREAMS, T
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 BIN = Path(sys.executable).parent
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 STATE_ID = "sandbox:tap-servicetitan-to-target-postgres"
@@ -126,9 +129,10 @@ ELSEWHERE = {
         "dagster definitions validate -m servicetitan_orchestration.definitions",
     ),
     'make demo DEMO_ARGS="--tenants 3"': ("tests/test_demo.py", '"--tenants"'),
+    "make docs": ("tests/test_docs.py", '"build", "--strict"'),
 }
-# the README's "Finding a report's category and id", run against the sandbox
-REPORT_LOOKUP = ("tests/test_reports_streams.py", "test_the_readme_finds_a_reports_category_and_id")
+# docs/reports.md's "Finding a report's category and id", run against the sandbox
+REPORT_LOOKUP = ("tests/test_reports_streams.py", "test_the_docs_find_a_reports_category_and_id")
 ELSEWHERE |= dict.fromkeys(
     (
         'TOKEN=$(curl -s "$TAP_SERVICETITAN_AUTH_URL" -d grant_type=client_credentials -d '
@@ -146,16 +150,21 @@ ELSEWHERE |= dict.fromkeys(
 )
 
 
-# ---------------------------------------------------------------- README parsing
+# ---------------------------------------------------------------- README and docs parsing
 
 
-def readme_text() -> str:
-    return README.read_text(encoding="utf-8")
+def documents() -> list[Path]:
+    """README.md and every page of the documentation site."""
+    return [README, *sorted(DOCS.glob("*.md"))]
 
 
 def code_blocks(languages: set[str]) -> list[str]:
-    blocks = re.findall(r"^```(\w*)\n(.*?)^```", readme_text(), flags=re.MULTILINE | re.DOTALL)
-    return [body for language, body in blocks if language in languages]
+    bodies = []
+    for path in documents():
+        text = path.read_text(encoding="utf-8")
+        blocks = re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+        bodies += [body for language, body in blocks if language in languages]
+    return bodies
 
 
 def normalize(command: str) -> str:
@@ -219,10 +228,10 @@ def commands_for(test_name: str) -> list[str]:
 
 def test_every_readme_command_is_exercised() -> None:
     commands = readme_commands()
-    assert len(commands) > 20, "no shell commands found in README.md"
+    assert len(commands) > 20, "no shell commands found in README.md and docs/"
     unknown = [c for c in commands if c not in RUN_HERE and c not in ELSEWHERE]
     assert not unknown, (
-        "README commands that no test runs: "
+        "README and docs commands that no test runs: "
         + "; ".join(f"`{c}`" for c in unknown)
         + ". Run each in tests/test_readme.py (add it to RUN_HERE and a test) or map it in "
         "ELSEWHERE to the test or CI step that runs it."
@@ -232,7 +241,7 @@ def test_every_readme_command_is_exercised() -> None:
 def test_mappings_are_current() -> None:
     commands = set(readme_commands())
     stale = sorted(set(RUN_HERE) - commands) + sorted(set(ELSEWHERE) - commands)
-    assert not stale, f"tests/test_readme.py maps commands the README no longer has: {stale}"
+    assert not stale, f"tests/test_readme.py maps commands README and docs no longer have: {stale}"
     for command, (path, needle) in ELSEWHERE.items():
         text = (ROOT / path).read_text(encoding="utf-8")
         assert needle in text, f"`{command}` is mapped to {path}, which no longer has {needle!r}"
@@ -498,9 +507,9 @@ def test_bench_command(tmp_path) -> None:
 # ---------------------------------------------------------------- tables vs code
 
 
-def table_rows(heading: str) -> list[str]:
-    """The table lines of the README section under ``heading`` (up to the next heading)."""
-    text = readme_text()
+def table_rows(page: str, heading: str) -> list[str]:
+    """The table lines under ``heading`` in ``docs/<page>`` (up to the next heading)."""
+    text = "\n" + (DOCS / page).read_text(encoding="utf-8")
     start = text.index(f"\n{heading}\n")
     following = re.search(r"\n#{1,4} ", text[start + len(heading) + 2 :])
     end = start + len(heading) + 2 + following.start() if following else len(text)
@@ -516,22 +525,24 @@ def first_cell_names(rows: list[str]) -> set[str]:
 
 
 def test_settings_table_names_every_setting() -> None:
-    documented = first_cell_names(table_rows("### tap-servicetitan"))
+    documented = first_cell_names(table_rows("settings.md", "## tap-servicetitan"))
     missing = set(CONFIG_SCHEMA["properties"]) - documented
-    assert not missing, f"settings missing from the README's settings table: {sorted(missing)}"
+    assert not missing, f"settings missing from docs/settings.md's table: {sorted(missing)}"
     for name, schema in CONFIG_SCHEMA["properties"].items():
         if "default" in schema:
-            row = next(r for r in table_rows("### tap-servicetitan") if f"`{name}`" in r)
+            row = next(
+                r for r in table_rows("settings.md", "## tap-servicetitan") if f"`{name}`" in r
+            )
             default = schema["default"]
             shown = f"{default:g}" if isinstance(default, float) else str(default)
-            assert shown in row, f"README shows a different default for {name} (code: {default})"
+            assert shown in row, f"docs show a different default for {name} (code: {default})"
 
 
 def test_streams_table_names_every_stream() -> None:
-    rows = table_rows("## Streams") + table_rows("## Child streams")
+    rows = table_rows("streams.md", "# Streams") + table_rows("child-streams.md", "# Child streams")
     for stream in CORE_STREAMS + CHILD_STREAMS:
         row = next((r for r in rows if r.split("|")[1].strip() == f"`{stream.name}`"), None)
-        assert row, f"stream {stream.name} missing from the README's streams table"
+        assert row, f"stream {stream.name} missing from the docs' streams tables"
         assert f"`{stream.module}/v2/tenant/{{t}}/{stream.path}`" in row, stream.name
         assert f"`{stream.primary_keys[0]}`" in row, stream.name
         assert (stream.replication_key or "") in row, stream.name
@@ -541,10 +552,10 @@ def test_streams_table_names_every_stream() -> None:
 def test_dbt_settings_table_names_every_setting_of_the_utility() -> None:
     manifest = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
     (utility,) = [u for u in manifest["plugins"]["utilities"] if u["name"] == "dbt-postgres"]
-    rows = table_rows("### dbt-postgres (the dbt project in `transforms/`)")
+    rows = table_rows("settings.md", "## dbt-postgres (the dbt project in `transforms/`)")
     for setting in utility["settings"]:
         row = next((r for r in rows if f"`{setting['name']}`" in r.split("|")[1]), None)
-        assert row, f"dbt-postgres setting {setting['name']} missing from the README"
+        assert row, f"dbt-postgres setting {setting['name']} missing from docs/settings.md"
         assert f"`{setting['env']}`" in row, setting["name"]
         if "value" in setting:
             assert f"`{setting['value']}`" in row, setting["name"]

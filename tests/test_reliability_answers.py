@@ -1,4 +1,4 @@
-"""Malformed answers and records the loader cannot store, at the tap (SPEC section 6).
+"""Malformed answers and records the loader cannot store, at the tap (docs/troubleshooting.md).
 
 The sandbox is armed to spoil one ``200`` page (no ``data`` list, a body that
 is not JSON, an HTML page, an export page without or with a malformed

@@ -215,9 +215,9 @@ def test_column_changes_and_settings() -> None:
         ReportSettings.from_config(report(report_name="bu performance"), None)
 
 
-def test_the_readme_finds_a_reports_category_and_id(sandbox) -> None:
-    """The README's report-categories commands, run against the sandbox."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_find_a_reports_category_and_id(sandbox) -> None:
+    """docs/reports.md's report-categories commands, run against the sandbox."""
+    text = (ROOT / "docs" / "reports.md").read_text(encoding="utf-8")
     (block,) = [b for b in re.findall(r"```bash\n(.*?)```", text, re.S) if "report-categories" in b]
     env = {**os.environ} | {
         f"TAP_SERVICETITAN_{name.upper()}": str(value)

@@ -59,7 +59,7 @@ def by_id(rows: list[dict]) -> dict[int, dict]:
 
 
 def income(item: dict, gl_types: dict[int, str | None]) -> bool:
-    """SPEC section 7's income item: the snapshot's type, else the account's."""
+    """The KPI rules' income item (docs/kpi-tables.md): the snapshot's type, else the account's."""
     account = item["generalLedgerAccount"]
     if account is None:
         return False

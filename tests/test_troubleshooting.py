@@ -1,7 +1,8 @@
-"""The README's troubleshooting lines for target-postgres failures are the lines it prints.
+"""The troubleshooting lines for target-postgres failures (docs/troubleshooting.md) are the
+lines it prints.
 
 target-postgres is not ours, so a mid-run failure there ends in a traceback
-wall; the README names the one line to look for. These tests cause each
+wall; the page names the one line to look for. These tests cause each
 failure for real and check that the documented line is in the output (and,
 for a failure of ours, that there is no wall at all).
 """
@@ -19,7 +20,7 @@ from tests.support.meltano_project import ROOT, MeltanoProject
 
 pytestmark = pytest.mark.e2e
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+TROUBLESHOOTING = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
 
 #: Which of the two ends the wall depends on when the session ends (in a COPY or between).
 CONNECTION_LOST = (
@@ -42,9 +43,9 @@ def loader_lines(output: str) -> list[str]:
     return [line.split(marker, 1)[1] for line in output.splitlines() if marker in line]
 
 
-def test_readme_documents_these_lines() -> None:
+def test_docs_document_these_lines() -> None:
     for line in (*CONNECTION_LOST, CONNECTION_CAUSE, TYPE_CONFLICT, TYPE_CONFLICT_COLUMN):
-        assert line in README, line
+        assert line in TROUBLESHOOTING, line
 
 
 def test_column_type_conflict_line(database, tmp_path) -> None:
@@ -82,7 +83,7 @@ def test_connection_lost_line(database, tmp_path) -> None:
             cut.join(timeout=200)
     assert run.returncode != 0
     lines = loader_lines(run.stderr)
-    # the README's rule: the last psycopg./sqlalchemy.exc. line of target-postgres
+    # the page's rule: the last psycopg./sqlalchemy.exc. line of target-postgres
     (*_, last) = [line for line in lines if line.startswith(("psycopg.", "sqlalchemy.exc."))]
     assert last.startswith(LOST_FAMILY), "\n".join(lines[-40:])
     assert any(line.startswith(CONNECTION_CAUSE) for line in lines)

@@ -79,7 +79,7 @@ TAP_STREAMS = ALL_STREAMS + CHILD_STREAMS
 CORE_STREAMS = tuple(stream for stream in ALL_STREAMS if stream.name in CORE_STREAM_NAMES)
 
 #: What meltano.yml selects: the core, the tables of the common reports, and every
-#: stream the KPI tables read (SPEC section 7).
+#: stream the KPI tables read (docs/kpi-tables.md).
 DEFAULT_SELECTION = (
     *CORE_STREAM_NAMES,
     "payments",
