@@ -154,7 +154,7 @@ def test_demo_full_then_incremental(demo_env) -> None:
     assert counts_after["st_customers"] >= CUSTOMERS  # the replayed changes add customers
     assert_sandbox_gone(second)
 
-    # README: "meltano invoke dbt-postgres:run-full-refresh" and the demo's state id
+    # docs/incremental.md: "meltano invoke dbt-postgres:run-full-refresh" and the demo's state id
     meltano_env = {
         **env,
         "TARGET_POSTGRES_HOST": PG_HOST,

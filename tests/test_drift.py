@@ -10,7 +10,7 @@ from tests.support.meltano_project import MeltanoProject
 
 pytestmark = pytest.mark.e2e
 
-#: (sandbox endpoint, stream, field, value): the drift the README of the API lists.
+#: (sandbox endpoint, stream, field, value): the drift docs/streams.md lists.
 DRIFT = [
     ("inventory/purchase-order-types", "purchase_order_types", "landedCostMethod", 0),
     ("crm/export/customers", "customers", "balance", "Infinity"),

@@ -1,10 +1,10 @@
-"""The KPI tables (README, "KPI tables") rule by rule: the warehouse against the oracle.
+"""The KPI tables (docs/kpi-tables.md) rule by rule: the warehouse against the oracle.
 
 Raw records built to hit each rule's edge (tests/support/kpi_edge_cases.py)
 go through the real target-postgres into a scratch database; the real dbt
 project builds the KPI tables in America/Chicago on a fixed run date; every
 table is compared whole with tests/support/kpi_oracle.py, an independent
-Python reading of the README's KPI rules and transforms/models/kpi/CONTRACT.md.
+Python reading of the KPI rules (docs/kpi-tables.md) and transforms/models/kpi/CONTRACT.md.
 Then: an incremental run after changes against the oracle and a full
 rebuild, a run without changes that writes nothing, two tenants in one
 schema, ``dbt test``, and an unknown time zone.

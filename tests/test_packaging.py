@@ -83,7 +83,7 @@ def test_meltano_yml_declares_every_tap_setting_as_the_tap_does() -> None:
 
 
 def test_numeric_settings_from_the_environment_reach_the_tap() -> None:
-    """TAP_SERVICETITAN_* numbers set in the environment, as the README shows, pass through Meltano."""
+    """TAP_SERVICETITAN_* numbers set in the environment, as docs/settings.md shows, pass through Meltano."""
     env = {
         **os.environ,
         "TAP_SERVICETITAN_REQUESTS_PER_SECOND": "20",

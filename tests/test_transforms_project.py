@@ -166,7 +166,7 @@ def test_docs_and_data_tests_that_pass_then_catch_an_orphan_and_a_duplicate() ->
 def test_meltano_runs_the_project_with_the_utility_settings(tmp_path) -> None:
     """`meltano invoke dbt-postgres:...`: the loader's database, the raw rows' tenant.
 
-    The raw rows were loaded before the tap wrote tenant ids: the README's one
+    The raw rows were loaded before the tap wrote tenant ids: docs/many-tenants.md's one
     command (`adopt-tenant`) gives them their tenant, then `run` builds.
     """
     with scratch_database() as dbname:

@@ -1,4 +1,4 @@
-"""The st_* rules (README, "The st_* tables"), rule by rule, on crafted raw rows.
+"""The st_* rules (docs/st-tables.md), rule by rule, on crafted raw rows.
 
 One load through target-postgres and one full build for the whole module;
 each test reads the st_* tables for its own customer ids.

@@ -39,7 +39,7 @@ FIELDS = (
 DEFAULT_TIMEZONE = "UTC"
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_TENANT_ID_DIGITS = 18
-#: Raw tables of a tenant: ``tap_servicetitan_<tenant id>`` (README, "Many tenants").
+#: Raw tables of a tenant: ``tap_servicetitan_<tenant id>`` (docs/many-tenants.md).
 RAW_SCHEMA_PREFIX = "tap_servicetitan_"
 
 

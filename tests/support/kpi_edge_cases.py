@@ -1,4 +1,4 @@
-"""Raw records that hit the edge of every KPI rule (README, "KPI tables"), and helpers.
+"""Raw records that hit the edge of every KPI rule (docs/kpi-tables.md), and helpers.
 
 ``edge_records()`` is one tenant's raw streams in America/Chicago, run on
 ``RUN_DATE``: the comment beside each record says which edge it is. The
@@ -19,7 +19,7 @@ from tests.support.transforms_fixtures import _filler, load_schema
 
 TIMEZONE = "America/Chicago"
 RUN_DATE = dt.date(2025, 3, 20)
-#: Every stream the KPI tables read (README, "KPI tables"), plus customers (the project needs it).
+#: Every stream the KPI tables read (docs/kpi-tables.md), plus customers (the project needs it).
 KPI_STREAMS = (
     "customers",
     "invoices",

@@ -1,6 +1,6 @@
-"""The KPI tables (README, "KPI tables") computed in plain Python from raw records.
+"""The KPI tables (docs/kpi-tables.md) computed in plain Python from raw records.
 
-An independent reading of the rules (README, "KPI tables", and
+An independent reading of the rules (docs/kpi-tables.md, and
 transforms/models/kpi/CONTRACT.md), never of the dbt models' SQL: the tests
 build every KPI table here from the records the tap emits (camelCase fields,
 nested objects, money as decimal strings or numbers) and compare whole

@@ -1,4 +1,4 @@
-"""The st_* rules (README, "The st_* tables") computed in plain Python from the sandbox's own dataset.
+"""The st_* rules (docs/st-tables.md) computed in plain Python from the sandbox's own dataset.
 
 The end-to-end tests compare st_customers, column by column, with what this
 module derives independently of the SQL.
@@ -49,7 +49,7 @@ def _group(records: list[dict], key) -> dict[int, list[dict]]:
 
 
 def expected_customers(dataset) -> dict[int, dict]:
-    """st_customers rows keyed by st_id, as the README ("The st_* tables") defines them."""
+    """st_customers rows keyed by st_id, as docs/st-tables.md defines them."""
     contacts = _group(dataset.records("customer_contacts"), lambda r: r["customerId"])
     locations = _group(dataset.records("locations"), lambda r: r["customerId"])
     jobs = _group([j for j in dataset.records("jobs") if j["active"]], lambda r: r["customerId"])

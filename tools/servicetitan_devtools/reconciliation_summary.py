@@ -31,6 +31,6 @@ def reconciliation_lines(conn: psycopg.Connection, schema: str) -> list[str]:
     if gaps:
         lines.append(
             f"  {gaps} stream(s) miss records: meltano invoke dbt-postgres:test fails until they "
-            'arrive (README, "Reconciliation")'
+            'arrive (docs/reports.md, "Reconciliation")'
         )
     return lines

@@ -1,4 +1,4 @@
-"""Child streams, one row per per-parent endpoint (README, "Child streams").
+"""Child streams, one row per per-parent endpoint (docs/child-streams.md).
 
 A row names the stream, its parent stream, the endpoint (the reference's path
 under the module, with the parent-id placeholder), the scope, the name of the
@@ -8,12 +8,12 @@ whose parent is a stream of the tap into :class:`ChildStream` classes; adding
 an endpoint is adding a row (and regenerating the schemas).
 
 Names follow the MeltanoLabs tap where it has the endpoint as a child stream
-(README, "Child streams"), else ``<parent>_<children>``. Where the name belongs to
+(docs/child-streams.md), else ``<parent>_<children>``. Where the name belongs to
 the export feed of the same records (``job_notes`` is ``export/job-notes``),
 the child stream is ``<name>_by_<parent>``: the export feed is the cheaper
 path, the child stream serves apps without the export's scope. Per-parent
 endpoints that are not child streams, and why, are in
-``servicetitan_devtools/child_table.py`` (the README's table).
+``servicetitan_devtools/child_table.py`` (the docs' table).
 """
 
 from __future__ import annotations
