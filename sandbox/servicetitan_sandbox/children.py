@@ -82,6 +82,70 @@ def _split(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
     }
 
 
+def _booked_log(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
+    """When and by whom a job was booked, for its first appointment (its later rebookings)."""
+    booked = parse_iso_ms(parent["createdOn"]) if cid % MAX_CHILDREN == 0 else ms
+    start = booked + rng.randint(1, 14) * DAY_MS
+    window = start - start % (2 * 3_600_000)  # arrival windows start on even hours
+    return {
+        "id": cid,
+        "jobId": parent["id"],
+        "jobAppointmentId": parent.get("firstAppointmentId") or 0,
+        "start": iso(start),
+        "arrivalWindowStart": iso(window),
+        "arrivalWindowEnd": iso(window + 4 * 3_600_000),
+        "createdOn": iso(booked),
+        "createdById": parent.get("createdById") or rng.randint(1000, 1100),
+        "active": True,
+    }
+
+
+def _membership_discount(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
+    """A membership type's discount on one business unit's work (101 to 110)."""
+    return {
+        "targetId": 101 + cid % 10,
+        "discount": rng.choice([5.0, 10.0, 15.0, 20.0]),
+        "id": cid,
+        "createdOn": iso(ms),
+        "createdById": rng.randint(1000, 1100),
+    }
+
+
+def _duration_billing_item(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
+    """A membership type's duration and billing option, priced by the month."""
+    duration = rng.choice([12, 24, None])
+    monthly = rng.choice([14.99, 19.99, 24.99, 29.99])
+    frequency = rng.choice(["Monthly", "Annual"])
+    price = round(monthly * (12 if frequency == "Annual" else 1), 2)
+    return {
+        "duration": duration,
+        "billingFrequency": frequency,
+        "salePrice": round(monthly * (duration or 12), 2),
+        "billingPrice": price,
+        "renewalPrice": price,
+        "id": cid,
+        "importId": None,
+        "active": rng.random() < 0.9,
+        "createdOn": iso(ms),
+        "createdById": rng.randint(1000, 1100),
+    }
+
+
+def _recurring_service_item(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
+    """A visit a membership type includes: a recurring service type (194000001 to 194000008)."""
+    return {
+        "membershipTypeId": parent["id"],
+        "recurringServiceTypeId": 194_000_001 + cid % 8,
+        "offset": rng.choice([0, 1, 6]),
+        "offsetType": "Months",
+        "allocation": rng.choice([25.0, 50.0, 100.0]),
+        "id": cid,
+        "importId": None,
+        "createdOn": iso(ms),
+        "createdById": rng.randint(1000, 1100),
+    }
+
+
 def _timesheet(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
     return {
         "id": cid,
@@ -144,6 +208,10 @@ class ChildKind:
     modified_filter: bool = False  # takes modifiedOnOrAfter
     active_filter: bool = False  # takes active (True by default)
     url: str = ""  # the reference URL (generated kinds)
+    least: int = 0  # children per parent: at least this many
+    #: what an answer is: a page of children, the parent's latest child alone
+    #: (``one``, 404 when none) or a JSON array of every child (``array``)
+    shape: str = "page"
 
     @cached_property
     def endpoint(self) -> dict:
@@ -182,6 +250,19 @@ KINDS = (
               "tn.crm.locations:r", _note, 2, modified_filter=True),
     ChildKind("job_canceled_log", "jpm", "jobs/{id}/canceled-log", "jobs",
               "tn.jpm.jobs:r", _canceled_log, 1),
+    ChildKind("job_booked_log", "jpm", "jobs/{id}/booked-log", "jobs", "tn.jpm.jobs:r",
+              _booked_log, 1, least=1, shape="one"),
+    ChildKind("membership_type_discounts", "memberships", "membership-types/{id}/discounts",
+              "memberships/export/membership-types", "tn.mem.membershiptypes:r",
+              _membership_discount, 3, shape="array"),
+    ChildKind("membership_type_duration_billing_items", "memberships",
+              "membership-types/{id}/duration-billing-items",
+              "memberships/export/membership-types", "tn.mem.membershiptypes:r",
+              _duration_billing_item, 3, least=1, active_filter=True, shape="array"),
+    ChildKind("membership_type_recurring_service_items", "memberships",
+              "membership-types/{id}/recurring-service-items",
+              "memberships/export/membership-types", "tn.mem.membershiptypes:r",
+              _recurring_service_item, 2, shape="array"),
     ChildKind("job_notes", "jpm", "jobs/{id}/notes", "jobs", "tn.jpm.jobs:r", _job_note, 2),
     ChildKind("job_splits", "payroll", "jobs/{id}/splits", "jobs", "tn.prl.jobs:r", _split, 2,
               modified_filter=True),
@@ -279,7 +360,7 @@ class Children:
         created = parse_iso_ms(stamp) if stamp else PAST_END_MS - 60 * DAY_MS
         latest = max(created, PAST_END_MS)
         out = []
-        for n in range(rng.randint(0, kind.most)):
+        for n in range(rng.randint(kind.least, kind.most)):
             ms = min(latest, created + int(rng.random() * 30 * DAY_MS))
             out.append(self._make(kind, rng, parent, n, ms))
         return out

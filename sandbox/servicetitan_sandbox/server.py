@@ -30,6 +30,7 @@ from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
 from .faults import Faults, Response, error_response, with_faults
 from .generic_records import GenericTenant
 from .generic_routes import handler as generic_handler
+from .lookups import Lookups
 from .protocol import (
     API_PATH,
     DATE_LIKE,
@@ -72,6 +73,8 @@ class SandboxServer:
         #: every other collection of the API reference, generated to agree with the dataset
         self.generic = GenericTenant(self.dataset, skip=set(CORE_ENDPOINTS))
         self.children = Children(self.dataset, self.generic)
+        #: business hours, capacity and the marketing reports (lookups.py)
+        self.lookups = Lookups(self.dataset, self.generic)
         self.faults = Faults()
         #: the Reporting API's reports and their data (reporting.py)
         self.reporting = Reporting(self.dataset, self.generic, self._page_out)
@@ -264,6 +267,8 @@ class SandboxServer:
             module, resource = name.split("/", 1)
             scope = collection.endpoint["scopes"][0]
             self._add(module, resource, scope, generic_handler(self, collection))
+        for method, module, resource, scope, lookup in self.lookups.routes(self._page_out):
+            self._add(module, resource, scope, lookup, method)
         # a list endpoint counts the records of the export feed of its resource (counts.py)
         for module, resource, scope, list_handler in paired_list_routes(self):
             self._add(module, resource, scope, list_handler)
@@ -520,6 +525,12 @@ class SandboxServer:
             records = self.children.answer(kind, parent_id, req.query)
             if isinstance(records, str):
                 return bad_request(records)
+            if kind.shape == "array":
+                return json_response(records)
+            if kind.shape == "one":
+                if not records:
+                    return error_response(404, f"No {kind.name} for {kind.parent} {parent_id}")
+                return json_response(records[-1])
             return self._page_out(records, *paging)
 
         return per_parent

@@ -122,7 +122,7 @@ class ChildStream(ListStream):
     @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
         """A page of one parent's children; never the list streams' bookmark filter."""
-        params = {"page": next_page_token or 1, "pageSize": self.page_size}
+        params = {"page": next_page_token or 1, "pageSize": self.page_size} if self.paged else {}
         params.update(self.active_param())
         since = (context or {}).get("modifiedOnOrAfter")
         if since and self.takes_modified_since:

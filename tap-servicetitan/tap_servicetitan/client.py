@@ -19,13 +19,22 @@ import backoff
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.pagination import SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory
 from typing_extensions import override
 
 from tap_servicetitan.checkpoint import write_checkpoint
 from tap_servicetitan.errors import AccessDeniedError
 from tap_servicetitan.fanout import ParentGroups
-from tap_servicetitan.pagination import ExportPaginator, ListPaginator, page_body, page_fault
+from tap_servicetitan.pagination import (
+    PAGE,
+    ExportPaginator,
+    ListPaginator,
+    answer_fault,
+    answer_records,
+    page_body,
+    page_fault,
+)
 from tap_servicetitan.record_checks import RecordCheck
 from tap_servicetitan.record_messages import RecordShaper
 from tap_servicetitan.responses import error_title, retry_after_seconds
@@ -70,6 +79,14 @@ class ServiceTitanStream(RESTStream):
     scope: t.ClassVar[str] = ""
     #: The endpoint takes ``active`` (``True`` by default): the stream asks for ``Any``.
     filters_active: t.ClassVar[bool] = False
+    #: Where an answer holds the records (pagination.py): a page's ``data`` list, the
+    #: answer itself (``ONE_RECORD``), a JSON array (``ARRAY``) or a property's list.
+    records_in: t.ClassVar[str] = PAGE
+    #: The HTTP method of the endpoint (``POST`` for a query such as ``dispatch/capacity``).
+    request_method: t.ClassVar[str] = "GET"
+    #: Fields the tap adds to every record (name -> JSON schema); the schema generator
+    #: declares them beside the API's fields.
+    added_properties: t.ClassVar[dict[str, dict]] = {}
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     #: ``schemas/<stream name>.json``, generated from the API reference, plus
@@ -114,6 +131,11 @@ class ServiceTitanStream(RESTStream):
         return metadata
 
     @property
+    @override
+    def http_method(self) -> str:
+        return self.request_method
+
+    @property
     def endpoint(self) -> str:
         """``module/path`` as named in messages (no host, tenant or query)."""
         return f"{self.module}/{self.path}"
@@ -125,7 +147,11 @@ class ServiceTitanStream(RESTStream):
         status = response.status_code
         if status < HTTPStatus.BAD_REQUEST:
             self.authenticator.request_succeeded()
-            fault = page_fault(response, export=isinstance(self, ExportStream))
+            fault = (
+                page_fault(response, export=isinstance(self, ExportStream))
+                if self.records_in == PAGE
+                else answer_fault(response, self.records_in)
+            )
             if fault is not None:
                 # Before any record of it is read: neither its records nor its
                 # resume point are used, and the request is retried.
@@ -155,14 +181,15 @@ class ServiceTitanStream(RESTStream):
     def response_error_message(self, response: requests.Response) -> str:
         path = urlparse(response.url).path
         return (
-            f"{response.status_code} {response.reason} for GET {self.endpoint} "
+            f"{response.status_code} {response.reason} for {self.request_method} {self.endpoint} "
             f"({path}): {error_title(response)}"
         )
 
     def malformed_answer_message(self, response: requests.Response, fault: str) -> str:
         path = urlparse(response.url).path
         return (
-            f"malformed answer ({response.status_code} with {fault}) for GET {self.endpoint} "
+            f"malformed answer ({response.status_code} with {fault}) for {self.request_method} "
+            f"{self.endpoint} "
             f"({path}); nothing of it was loaded or checkpointed"
         )
 
@@ -246,7 +273,7 @@ class ServiceTitanStream(RESTStream):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        yield from page_body(response).get("data") or ()
+        yield from answer_records(response, self.records_in)
 
     @cached_property
     def record_check(self) -> RecordCheck:
@@ -337,13 +364,16 @@ class ListStream(ServiceTitanStream):
     page_size: t.ClassVar[int] = 5000  # the API's maximum
     is_sorted = False
 
+    #: The endpoint pages (``page``/``pageSize``/``hasMore``); else one request answers all.
+    paged: t.ClassVar[bool] = True
+
     @override
-    def get_new_paginator(self) -> ListPaginator:
-        return ListPaginator()
+    def get_new_paginator(self) -> ListPaginator | SinglePagePaginator:
+        return ListPaginator() if self.paged else SinglePagePaginator()
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
-        params = {"page": next_page_token or 1, "pageSize": self.page_size}
+        params = {"page": next_page_token or 1, "pageSize": self.page_size} if self.paged else {}
         params.update(self.active_param())
         if self.replication_key:
             since = self.get_starting_timestamp(context)

@@ -16,20 +16,62 @@ if t.TYPE_CHECKING:
     import requests
 
 
+#: Where an answer holds its records (a stream's ``records_in``): a page's ``data`` list.
+PAGE = "data"
+#: The answer is itself one record (``business-hours``, ``jobs/{id}/booked-log``).
+ONE_RECORD = ""
+#: The answer is a JSON array of records (``membership-types/{id}/discounts``).
+ARRAY = "[]"
+
+
+def json_body(response: requests.Response) -> t.Any:
+    """The decoded JSON body of an answer, decoded at most once per response.
+
+    Raises:
+        ValueError: the body is not JSON (say, an HTML page).
+    """
+    if not hasattr(response, "st_json"):
+        response.st_json = orjson.loads(response.content)  # type: ignore[attr-defined]
+    return response.st_json  # type: ignore[attr-defined]
+
+
 def page_body(response: requests.Response) -> dict:
     """The decoded JSON body of a page, decoded at most once per response.
 
     Raises:
         ValueError: the body is not a JSON object (say, an HTML page).
     """
-    body = getattr(response, "st_body", None)
-    if body is None:
-        body = orjson.loads(response.content)  # orjson.JSONDecodeError is a ValueError
-        if not isinstance(body, dict):
-            msg = f"a JSON {type(body).__name__}, not an object"
-            raise ValueError(msg)
-        response.st_body = body  # type: ignore[attr-defined]
+    body = json_body(response)
+    if not isinstance(body, dict):
+        msg = f"a JSON {type(body).__name__}, not an object"
+        raise ValueError(msg)
     return body
+
+
+def answer_records(response: requests.Response, records_in: str) -> list:
+    """The records of an answer whose records are where ``records_in`` says."""
+    if records_in == ARRAY:
+        return json_body(response) or []
+    body = page_body(response)
+    if records_in == ONE_RECORD:
+        return [body]
+    return body.get(records_in) or []
+
+
+def answer_fault(response: requests.Response, records_in: str) -> str | None:
+    """What makes a 2xx answer other than what an endpoint answering ``records_in`` sends."""
+    try:
+        body = json_body(response)
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        return f"a body that is not JSON ({kind}, {len(response.content)} bytes)"
+    if records_in == ARRAY:
+        return None if isinstance(body, list) else f"a JSON {json_kind(body)}, not an array"
+    if not isinstance(body, dict):
+        return f"a JSON {json_kind(body)}, not an object"
+    if records_in != ONE_RECORD and not isinstance(body.get(records_in), list):
+        return f"no '{records_in}' list"
+    return None
 
 
 def page_fault(response: requests.Response, *, export: bool) -> str | None:
@@ -42,13 +84,10 @@ def page_fault(response: requests.Response, *, export: bool) -> str | None:
     without records or without a resume point) is not trusted: its records
     cannot be told from none, and its resume point would skip the unread ones.
     """
-    try:
-        body = page_body(response)
-    except ValueError:
-        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-        return f"a body that is not JSON ({kind}, {len(response.content)} bytes)"
-    if not isinstance(body.get("data"), list):
-        return "no 'data' list"
+    fault = answer_fault(response, PAGE)
+    if fault is not None:
+        return fault
+    body = page_body(response)
     more = body.get("hasMore")
     if not isinstance(more, bool) and (export or more is not None):
         return "no boolean 'hasMore'"

@@ -9,12 +9,18 @@ those scalar properties of every record first (what is checked is computed
 once per stream from its schema):
 
 - a value the column cannot hold (an id ``"abc"``, an amount ``"12,50"``, a
-  date ``"yesterday"``, a key that is missing) fails the run with one line
+  date ``"yesterday"``) fails the run with one line
   naming the stream, the record id and the field, before any of the
   record's page is checkpointed (the rerun reads the page again);
 - a value the column admits as it is (a number in a text field, digits as
   a string in an integer field, ``"true"`` in a boolean field) is loaded and
   warned about once per stream and field;
+- a key field that is null or missing (a review without ``externalId``) gets
+  a surrogate value, so the record is loaded (a key column cannot hold
+  null): ``null-`` and 16 hex digits of a hash of the record for text keys,
+  minus a 60-bit hash for integer keys (real ids are positive). The same
+  record gets the same value on every run; a changed one gets another (the
+  old row stays). Warned once per stream and field, naming a record;
 - decimal strings in number fields, the API's usual form of money, become
   exact numbers; ``NaN`` and infinities (``"Infinity"`` in ad statistics),
   which have no JSON form, become null, with a warning naming the stream,
@@ -31,11 +37,15 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import re
 import typing as t
 
+import orjson
+
 from tap_servicetitan.errors import ServiceTitanError
 from tap_servicetitan.pagination import json_kind
+from tap_servicetitan.tenant import TENANT_FIELD
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -61,6 +71,8 @@ class RecordCheck:
     def __init__(self, stream: Stream) -> None:
         self.stream = stream
         self.keys = tuple(stream.primary_keys or ())
+        #: Key fields of the API's records (``tenant_id`` is the tap's, stamped later).
+        self.record_keys = tuple(key for key in self.keys if key != TENANT_FIELD)
         self.integers: list[str] = []
         self.numbers: list[str] = []
         self.booleans: list[str] = []
@@ -91,9 +103,9 @@ class RecordCheck:
 
         The usual record only meets ``type(...) is`` tests.
         """
-        for name in self.keys:
+        for name in self.record_keys:
             if row.get(name) is None:
-                self._fail(row, name, "is missing (it is part of the key)")
+                row[name] = self._surrogate_key(row, name)
         for name in self.integers:
             value = row.get(name)
             if value is not None and type(value) is not int:
@@ -121,6 +133,28 @@ class RecordCheck:
                 self._nested(row, name, value, tree)
 
     # The unusual values
+
+    def _surrogate_key(self, row: dict, name: str) -> str | int:
+        """A key value for a record whose key field ``name`` is null: a hash of the record."""
+        digest = hashlib.sha256(
+            orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+        ).hexdigest()
+        value: str | int = (
+            -(int(digest[:15], 16) + 1) if name in self.integers else f"null-{digest[:16]}"
+        )
+        key = f"{name}\0key"
+        if key not in self._warned:
+            self._warned.add(key)
+            self.stream.logger.warning(
+                "Stream '%s', record id %s: key field '%s' is null; loaded with the surrogate "
+                "value %r (a hash of the record), later such records of the field are not "
+                "reported",
+                self.stream.name,
+                self.record_id(row),
+                name,
+                value,
+            )
+        return value
 
     def _integer(self, row: dict, name: str, value: t.Any) -> None:
         if isinstance(value, str) and INTEGER_TEXT.fullmatch(value):

@@ -15,6 +15,7 @@ Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` p
 from __future__ import annotations
 
 from servicetitan_devtools.doc_sections import DOCS, DocSection
+from servicetitan_devtools.openapi import endpoint_scope
 from servicetitan_sandbox.reference import endpoints, url_parts
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
@@ -70,12 +71,18 @@ EXCLUDED = {
 
 
 def per_parent_endpoints() -> dict[str, str]:
-    """``module/resource`` of every per-parent endpoint of the reference -> its scope."""
+    """``module/resource`` of every per-parent endpoint of the reference -> its scope, and of
+    the child streams' endpoints that answer other than with a page (found in the OpenAPI
+    specs: ``jobs/{id}/booked-log``, one record; ``membership-types/{id}/discounts``, an array)."""
     found = {}
     for url, endpoint in endpoints().items():
         if endpoint["kind"] == "per-parent":
             module, _, resource = url_parts(url)
             found[f"{module}/{resource}"] = endpoint["scopes"][0]
+    for row in CHILD_ROWS:
+        scope = endpoint_scope(row.module, row.path)
+        if f"{row.module}/{row.path}" not in found and scope is not None:
+            found[f"{row.module}/{row.path}"] = scope
     return found
 
 

@@ -71,12 +71,16 @@ def record_fields(stream: str, specs: dict[str, Spec] | None = None) -> dict[str
     specs = repository_specs() if specs is None else specs
     module, path = stream_path(stream)
     spec = specs.get(module)
-    fields = spec.record(path) if spec is not None else None
+    tap_stream = TAP_STREAMS_BY_NAME[stream]
+    method = tap_stream.request_method.lower()
+    fields = spec.record(path, method, tap_stream.records_in) if spec is not None else None
     if fields is None:
         return None
     row = CHILD_ROWS_BY_NAME.get(stream)
     if row is not None:
         fields.update(child_fields(row, specs))
+    for name, schema in tap_stream.added_properties.items():
+        fields[name] = {"schema": schema, "required": True}
     return fields
 
 

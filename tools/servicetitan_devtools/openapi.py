@@ -89,16 +89,38 @@ class Spec:
         real = [v for v in variants if v.get("type") != "null"]
         return self.ref_name(real[0]) if len(real) == 1 else None
 
-    def record_schema(self, path: str) -> dict | None:
-        """The schema (unresolved) of a record of the GET collection at ``path``."""
+    def record_schema(
+        self, path: str, method: str = "get", records_in: str = "data"
+    ) -> dict | None:
+        """The schema (unresolved) of a record of the endpoint at ``path``.
+
+        ``records_in`` says where its answer holds the records (the tap's
+        ``pagination.py``): a property's list (``data`` of a page), ``""`` for an
+        answer that is one record, ``"[]"`` for a JSON array of records.
+        """
         for prefix in ("", "/v2"):
-            operation = self.document["paths"].get(f"{prefix}{path}", {}).get("get")
+            operation = self.document["paths"].get(f"{prefix}{path}", {}).get(method)
             if operation is None:
                 continue
             answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
-            data = self.resolve(answer).get("properties", {}).get("data")
+            if records_in == "":
+                return answer
+            if records_in == "[]":
+                return self.resolve(answer).get("items")
+            data = self.resolve(answer).get("properties", {}).get(records_in)
             if data is not None:
-                return data.get("items", data)
+                return self.resolve(data).get("items", data)
+        return None
+
+    def scope(self, path: str, method: str = "get") -> str | None:
+        """The OAuth scope of the endpoint at ``path``."""
+        for prefix in ("", "/v2"):
+            operation = self.document["paths"].get(f"{prefix}{path}", {}).get(method)
+            if operation is None:
+                continue
+            for requirement in operation.get("security", ()):
+                if requirement.get("oauth"):
+                    return requirement["oauth"][0]
         return None
 
     # JSON schema of the tap
@@ -136,9 +158,11 @@ class Spec:
             properties[name] = _nullable(schema)
         return {"type": "object", "properties": properties, "additionalProperties": True}
 
-    def record(self, path: str) -> dict[str, dict] | None:
+    def record(
+        self, path: str, method: str = "get", records_in: str = "data"
+    ) -> dict[str, dict] | None:
         """``{field: (schema, required)}`` of a record at ``path``'s top level."""
-        record = self.record_schema(path)
+        record = self.record_schema(path, method, records_in)
         if record is None:
             return None
         ref = self.ref_name(record)
@@ -191,6 +215,12 @@ def load_specs(where: Path) -> dict[str, Spec]:
 def repository_specs() -> dict[str, Spec]:
     """The copy in the repository, by module URL path."""
     return load_specs(SPECS_DIR)
+
+
+def endpoint_scope(module: str, resource: str, method: str = "GET") -> str | None:
+    """The OAuth scope of ``module/resource`` in the copy of the specs; None if it has none."""
+    spec = repository_specs().get(module)
+    return spec.scope(f"/tenant/{{tenant}}/{resource}", method.lower()) if spec else None
 
 
 def field_types(schema: dict, prefix: str = "") -> dict[str, str]:

@@ -14,9 +14,11 @@ Usage: ``servicetitan-stream-table [--write]`` (prints the section; ``--write`` 
 from __future__ import annotations
 
 from servicetitan_devtools.doc_sections import DOCS, DocSection
+from servicetitan_devtools.openapi import endpoint_scope
 from servicetitan_sandbox.reference import endpoints, url_parts
 from tap_servicetitan.client import ExportStream
 from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
+from tap_servicetitan.windows import WindowStream
 
 SECTION = DocSection(
     DOCS / "streams.md",
@@ -50,9 +52,6 @@ EXCLUDED = {
     "jpm/jobs/cancel-reasons": "needs job ids (`ids`): a per-job lookup, not a tenant-wide read",
     "jpm/jobs/hold-reasons": "needs job ids (`ids`): a per-job lookup, not a tenant-wide read",
     "jpm/projects": SAME_AS_EXPORT.format("export/projects"),
-    "marketingads/attributed-leads": "a report over a `fromUtc`/`toUtc` window; " + NO_KEY,
-    "marketingads/capacity-warnings": "the current warnings, not records; " + NO_KEY,
-    "marketingads/performance": "a report over a `fromUtc`/`toUtc` window; " + NO_KEY,
     "memberships/invoice-templates": SAME_AS_EXPORT.format("export/invoice-templates"),
     "memberships/membership-types": SAME_AS_EXPORT.format("export/membership-types"),
     "memberships/memberships": SAME_AS_EXPORT.format("export/memberships"),
@@ -87,16 +86,22 @@ EXCLUDED = {
 
 
 def tenant_wide_endpoints() -> set[str]:
-    """``module/resource`` of every export feed and list endpoint of the reference."""
+    """``module/resource`` of every export feed and list endpoint of the reference, and of
+    the other endpoints of the OpenAPI specs that streams read (``dispatch/capacity``)."""
     found = set()
     for url, endpoint in endpoints().items():
         if endpoint["kind"] != "per-parent":
             module, _, resource = url_parts(url)
             found.add(f"{module}/{resource}")
+    for stream in ALL_STREAMS:
+        if endpoint_scope(stream.module, stream.path, stream.request_method) is not None:
+            found.add(f"{stream.module}/{stream.path}")
     return found
 
 
 def method(stream: type) -> str:
+    if issubclass(stream, WindowStream):
+        return f"a moving window: {stream.windows_text}"
     if issubclass(stream, ExportStream):
         bookmark = f", `{stream.replication_key}`" if stream.replication_key else ""
         return f"`continueFrom`{bookmark}"
@@ -111,6 +116,8 @@ def stream_rows() -> list[str]:
         keys = ", ".join(f"`{k}`" for k in stream.primary_keys)
         default = "yes" if stream.name in DEFAULT_SELECTION else ""
         active = " (`active=Any`)" if stream.filters_active else ""
+        if stream.request_method != "GET":
+            active += f" (`{stream.request_method}`)"
         rows.append(
             f"| `{stream.name}` | `{stream.module}/{stream.path}`{active} | {keys} | "
             f"{method(stream)} | {default} | `{stream.scope}` |"

@@ -20,6 +20,7 @@ from tap_servicetitan.streams import (
     jbce,
     jpm,
     marketing,
+    marketing_ads,
     marketing_reputation,
     memberships,
     payroll,
@@ -61,6 +62,7 @@ ALL_STREAMS = (
     + inventory.STREAMS
     + jbce.STREAMS
     + marketing.STREAMS
+    + marketing_ads.STREAMS
     + marketing_reputation.STREAMS
     + memberships.STREAMS
     + payroll.STREAMS

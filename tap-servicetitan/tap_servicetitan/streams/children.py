@@ -22,6 +22,7 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_servicetitan.children import LINE_NUMBER, ChildStream
+from tap_servicetitan.pagination import ARRAY, ONE_RECORD, PAGE
 
 if t.TYPE_CHECKING:
     from tap_servicetitan.client import ServiceTitanStream
@@ -43,6 +44,9 @@ class ChildRow:
     takes_active: bool = False
     #: The records have no id: the tap numbers them (``lineNumber``) within their parent.
     numbered: bool = False
+    #: Where an answer holds the records: a page (``PAGE``), the answer itself
+    #: (``ONE_RECORD``) or a JSON array of them (``ARRAY``); the last two are not paged.
+    records_in: str = PAGE
 
     @property
     def reference_url(self) -> str:
@@ -74,6 +78,10 @@ CHILD_ROWS: tuple[ChildRow, ...] = (
     ChildRow(
         "job_canceled_log", "jobs", "jpm", "jobs/{id}/canceled-log",
         "tn.jpm.jobs:r", "jobId", ("jobId", "id"), replication_key=None,
+    ),
+    ChildRow(
+        "job_booked_log", "jobs", "jpm", "jobs/{id}/booked-log",
+        "tn.jpm.jobs:r", "jobId", ("jobId", "id"), replication_key=None, records_in=ONE_RECORD,
     ),
     ChildRow(
         "job_notes_by_job", "jobs", "jpm", "jobs/{id}/notes",
@@ -120,6 +128,24 @@ CHILD_ROWS: tuple[ChildRow, ...] = (
     ChildRow(
         "campaign_costs", "campaigns", "marketing", "campaigns/{id}/costs",
         "tn.mrk.campaigns:r", "campaignId", ("campaignId", "id"), replication_key=None,
+    ),
+    ChildRow(
+        "membership_type_discounts", "membership_types", "memberships",
+        "membership-types/{id}/discounts",
+        "tn.mem.membershiptypes:r", "membershipTypeId", ("membershipTypeId", "id"),
+        replication_key=None, records_in=ARRAY,
+    ),
+    ChildRow(
+        "membership_type_duration_billing_items", "membership_types", "memberships",
+        "membership-types/{id}/duration-billing-items",
+        "tn.mem.membershiptypes:r", "membershipTypeId", ("membershipTypeId", "id"),
+        replication_key=None, takes_active=True, records_in=ARRAY,
+    ),
+    ChildRow(
+        "membership_type_recurring_service_items", "membership_types", "memberships",
+        "membership-types/{id}/recurring-service-items",
+        "tn.mem.membershiptypes:r", "membershipTypeId", ("membershipTypeId", "id"),
+        replication_key=None, records_in=ARRAY,
     ),
     ChildRow(
         "employee_payrolls", "employees", "payroll", "employees/{employee}/payrolls",
@@ -176,5 +202,7 @@ def _child_class(row: ChildRow, parent: type[ServiceTitanStream]) -> type[ChildS
             "takes_modified_since": row.takes_modified_since,
             "filters_active": row.takes_active,
             "numbered": row.numbered,
+            "records_in": row.records_in,
+            "paged": row.records_in == PAGE,
         },
     )
