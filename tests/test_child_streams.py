@@ -15,9 +15,9 @@ import pytest
 
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.children import KINDS
+from servicetitan_sandbox.children import KINDS, ChildKind
 from servicetitan_sandbox.dataset import parse_iso_ms
-from servicetitan_sandbox.reference import decimal_string_fields
+from servicetitan_sandbox.reference import decimal_string_fields, endpoints
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import ALL_STREAMS
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
@@ -30,6 +30,8 @@ KIND_OF = {
 PARENTS = {row.parent for row in CHILD_ROWS}
 PARENT_STREAMS = {stream.name: stream for stream in ALL_STREAMS}
 SELECTED = PARENTS | set(ROWS)
+#: Parents the sandbox's changes never touch (reference data of the KPI tables).
+UNCHANGING_PARENTS = {"membership_types"}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,10 @@ def runs(server: SandboxServer) -> dict:
 
 
 def _snapshot(server: SandboxServer) -> dict[str, dict]:
-    """Every child stream's children as the tap emits them, by parent id."""
+    """Every child stream's children as the tap emits them, by parent id.
+
+    An endpoint answering one record (``jobs/{id}/booked-log``) serves the parent's latest.
+    """
     return {
         name: {
             pid: [
@@ -69,10 +74,15 @@ def _snapshot(server: SandboxServer) -> dict[str, dict]:
                 for n, child in enumerate(children, start=1)
             ]
             for pid in server.children.parent_ids(KIND_OF[name])
-            for children in [server.children.of(KIND_OF[name], pid)]
+            for children in [_served(KIND_OF[name], server.children.of(KIND_OF[name], pid))]
         }
         for name, row in ROWS.items()
     }
+
+
+def _served(kind: ChildKind, children: list[dict]) -> list[dict]:
+    """The children one request for their parent answers with."""
+    return children[-1:] if kind.shape == "one" else children
 
 
 def _as_emitted(row: ChildRow, parent_id, number: int, child: dict, tenant_id: int) -> dict:
@@ -80,7 +90,8 @@ def _as_emitted(row: ChildRow, parent_id, number: int, child: dict, tenant_id: i
     record = child | {row.parent_key: parent_id, "tenant_id": tenant_id}
     if row.numbered:
         record[LINE_NUMBER] = number
-    for name in decimal_string_fields(row.reference_url):
+    in_reference = row.reference_url in endpoints()  # else the OpenAPI specs' (no decimal strings)
+    for name in decimal_string_fields(row.reference_url) if in_reference else ():
         if isinstance(record.get(name), str):
             record[name] = float(record[name])
     return record
@@ -122,6 +133,8 @@ def test_first_run_reads_the_children_of_every_parent(runs, name) -> None:
 @pytest.mark.parametrize("name", sorted(ROWS))
 def test_incremental_run_reads_only_the_children_of_changed_parents(runs, server, name) -> None:
     row = ROWS[name]
+    if row.parent in UNCHANGING_PARENTS:
+        pytest.skip(f"the sandbox never changes {row.parent}: the first run and sweep cover it")
     changed_parents = runs["incremental"].ids(row.parent)
     assert changed_parents, f"no {row.parent} changed: the test proves nothing"
     if PARENT_STREAMS[row.parent].replication_key:  # else read whole each run: every parent

@@ -26,6 +26,15 @@ deletes it; finished runs leave no files behind. A file that was never
 loaded (the last, unannounced file of a killed tap) is left to the tap,
 which removes run folders only once no loader can read them (its
 batch_files.py).
+
+Nested data gets the column it can be typed as. target-postgres makes an
+array property a PostgreSQL array of its items' type: ``bigint[]`` for
+``businessUnitIds``, good, but ``jsonb[]`` for an array of objects (an
+invoice's ``items``), which no JSON function reads without unnesting it
+first. Here an array whose items are objects or arrays (or untyped) is one
+``jsonb`` column holding the JSON array as sent, its item schema (the
+fields of an invoice item) staying in the catalog; arrays of scalars keep
+their typed PostgreSQL arrays and objects their ``jsonb``.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ import typing as t
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from target_postgres.connector import PostgresConnector
 from target_postgres.sinks import PostgresSink
 from target_postgres.target import TargetPostgres
 from typing_extensions import override
@@ -63,8 +74,33 @@ def loaded_batch_file(url: str) -> Path | None:
     return None
 
 
+#: JSON schema types that are not scalars: an array of them is one jsonb column.
+NESTED_TYPES = frozenset({"object", "array"})
+
+
+def holds_nested_items(jsonschema: dict[str, t.Any]) -> bool:
+    """Whether an array schema's items are objects or arrays, or are not typed at all."""
+    items = jsonschema.get("items")
+    if not isinstance(items, dict) or "type" not in items:
+        return True
+    kinds = items["type"] if isinstance(items["type"], list) else [items["type"]]
+    return bool(NESTED_TYPES & set(kinds))
+
+
+class ServiceTitanPostgresConnector(PostgresConnector):
+    """target-postgres's connector, an array of objects being one jsonb column (see above)."""
+
+    @override
+    def _handle_array_type(self, jsonschema: dict[str, t.Any]) -> ARRAY | JSONB:
+        if holds_nested_items(jsonschema):
+            return JSONB()
+        return super()._handle_array_type(jsonschema)
+
+
 class ServiceTitanPostgresSink(PostgresSink):
     """target-postgres's sink, deleting each of tap-servicetitan's batch files once loaded."""
+
+    connector_class = ServiceTitanPostgresConnector
 
     @override
     def process_batch_files(self, encoding: t.Any, files: t.Sequence[str]) -> None:

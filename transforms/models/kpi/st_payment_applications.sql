@@ -2,8 +2,7 @@
 -- unnested (active payments; entries without an invoice are left out and
 -- counted by the data test on applied totals). Recomputed per changed payment.
 -- appliedAmount is a JSON number (the tap emits nested money as numbers) and is
--- read as one; a decimal string, as raw rows loaded by older tap versions hold,
--- is still read.
+-- read as one, without a cast from text.
 {{ config(
     unique_key=['tenant_id', 'payment_id', 'invoice_id'],
     partition_by='payment_id',
@@ -24,10 +23,7 @@ applications as (
         payments.tenant_id,
         payments.st_id as payment_id,
         (entry ->> 'appliedTo')::bigint as invoice_id,
-        case jsonb_typeof(entry -> 'appliedAmount')
-            when 'number' then (entry -> 'appliedAmount')::numeric
-            when 'string' then (entry ->> 'appliedAmount')::numeric
-        end as applied_amount,
+        (entry -> 'appliedAmount')::numeric as applied_amount,
         (entry ->> 'appliedOn')::timestamptz as applied_on
     from payments
     cross join lateral jsonb_array_elements(
