@@ -42,7 +42,6 @@ AD_CAMPAIGNS = (1, 2, 3, 4, 5, 6, None)
 AD_GROUPS_PER_CAMPAIGN = 2
 KEYWORDS_PER_GROUP = 2
 SEGMENTATIONS = ("Campaign", "AdGroup", "Keyword")
-LEAD_TYPES = (1, 2, 3, 4)  # Call, WebBooking, WebLeadForm, ManualJob
 ARRIVAL_WINDOWS = ((8, 12), (12, 16))
 
 Handler = Callable[[Request], Response]
@@ -200,17 +199,22 @@ class Lookups:
         }
 
     def attributed_leads(self, start_ms: int, end_ms: int) -> list[dict]:
-        """Three leads a day: of a call, a web booking, a web form or a manual job."""
+        """Three leads a day: a call, a web booking, then a web form or a manual job.
+
+        A day's call and job are the day's turn through the tenant's calls and jobs, so
+        no two leads of a window of fewer days than there are calls (jobs) share one.
+        """
         jobs = self.dataset.records("jobs")
         calls = self.generic.id_pools.get("telecom/export/calls") or range(1, 2)
         leads = []
         for day in _days(start_ms, end_ms):
             rng = random.Random(f"{self.dataset.seed}:leads:{day}")
+            turn = day // DAY_MS
             for n in range(3):
-                lead_type = rng.choice(LEAD_TYPES)
-                job = rng.choice(jobs)
+                lead_type = (1, 2, 3 + turn % 2)[n]
+                job = jobs[turn % len(jobs)] if lead_type == 4 else rng.choice(jobs)
                 campaign = rng.choice(AD_CAMPAIGNS)
-                number = (day // DAY_MS) * 10 + n
+                number = turn * 10 + n
                 leads.append(
                     {
                         "dateTime": iso(day + rng.randint(7, 19) * HOUR_MS),
@@ -241,7 +245,7 @@ class Lookups:
                         },
                         "call": {
                             "duration": "00:03:12",
-                            "id": calls[number % len(calls)] if lead_type == 1 else None,
+                            "id": calls[turn % len(calls)] if lead_type == 1 else None,
                             "type": "Booked",
                             "source": "Google Ads",
                             "callerNumber": "5550100",

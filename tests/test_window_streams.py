@@ -1,0 +1,221 @@
+"""The streams of endpoints that are not collections, through the tap against the sandbox
+over HTTP, and through ``meltano run`` into PostgreSQL: business hours, capacity (a POST
+over the next 14 days), the marketing-ads reports, the marketing cost reports.
+
+Each is checked against a computation of its own from the sandbox's records: a report
+summed over its days (the sandbox sums a window itself), a month's cost from the
+campaigns' daily costs, a lead's id from the record the lead is of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+
+from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
+from servicetitan_sandbox import SandboxServer
+from servicetitan_sandbox.lookups import AD_CAMPAIGNS
+from tap_servicetitan.streams.dispatch import CAPACITY_DAYS
+from tap_servicetitan.streams.marketing import COST_MONTHS
+from tap_servicetitan.streams.marketing_ads import ADS_DAYS
+from tap_servicetitan.windows import daily_windows, monthly_windows, today_utc
+from tests.support.meltano_project import MeltanoProject
+
+STREAMS = (
+    "business_hours",
+    "capacities",
+    "performance",
+    "ad_group_performance",
+    "keyword_performance",
+    "attributed_leads",
+    "capacity_warnings",
+    "campaign_cost_summary",
+    "email_channel_cost",
+)
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@pytest.fixture(scope="module")
+def server() -> SandboxServer:
+    with SandboxServer(customers=40, seed=17) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def run(server: SandboxServer) -> TapRun:
+    config = server.tap_config(requests_per_second=1000, batch_config={})
+    result = run_tap(config, catalog=catalog_selecting(config, STREAMS))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_business_hours_and_capacity_warnings_are_the_sandbox_answers(run, server) -> None:
+    (hours,) = run.records["business_hours"]
+    assert hours == server.lookups.business_hours() | {"tenant_id": server.tenant_id}
+    warnings = [
+        {k: v for k, v in record.items() if k != "tenant_id"}
+        for record in run.records["capacity_warnings"]
+    ]
+    assert warnings == server.lookups.capacity_warnings()
+
+
+def test_capacity_covers_the_next_fourteen_days_keyed_by_frame_and_business_units(
+    run, server
+) -> None:
+    first = today_utc()
+    start = dt.datetime(first.year, first.month, first.day, tzinfo=dt.timezone.utc)
+    end = start + dt.timedelta(days=CAPACITY_DAYS)
+    expected = server.lookups.capacity(_ms(start), _ms(end))
+    records = run.records["capacities"]
+    keys = {(r["startUtc"], r["endUtc"], r["businessUnitKey"]) for r in records}
+    assert len(keys) == len(records) == len(expected) > 0
+    days = {r["startUtc"][:10] for r in records}
+    assert len(days) == CAPACITY_DAYS
+    assert all(r["businessUnitKey"] == ",".join(map(str, r["businessUnitIds"])) for r in records)
+    assert sum(r["openAvailability"] for r in records) == sum(
+        r["openAvailability"] for r in expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("stream", "segmentation"),
+    [
+        ("performance", "Campaign"),
+        ("ad_group_performance", "AdGroup"),
+        ("keyword_performance", "Keyword"),
+    ],
+)
+def test_ad_performance_days_add_up_to_the_window(run, server, stream, segmentation) -> None:
+    """The tap reads a row per day; summed, they are the sandbox's answer for the whole window."""
+    records = run.records[stream]
+    windows = daily_windows(today_utc(), ADS_DAYS)
+    assert {r["date"] for r in records} == {start.date().isoformat() for start, _ in windows}
+    whole = server.lookups.performance(_ms(windows[0][0]), _ms(windows[-1][1]), segmentation)
+    revenue: dict = defaultdict(Decimal)
+    clicks: dict = defaultdict(int)
+    for r in records:
+        key = (r["campaign"]["id"], r["adGroup"]["id"], r["keyword"]["id"])
+        revenue[key] += Decimal(str(r["leadStats"]["revenue"]))
+        clicks[key] += r["digitalStats"]["clicks"]
+    assert len(whole) == len(revenue)
+    for row in whole:
+        key = (row["campaign"]["id"], row["adGroup"]["id"], row["keyword"]["id"])
+        assert revenue[key] == Decimal(str(row["leadStats"]["revenue"])), key
+        assert clicks[key] == row["digitalStats"]["clicks"], key
+    keys = [tuple(r[k] for k in ("date", "campaignId")) for r in records]
+    assert len(records) == len(windows) * len(AD_CAMPAIGNS) * len(whole) // len(AD_CAMPAIGNS)
+    if stream == "performance":
+        assert len(set(keys)) == len(keys)
+
+
+def test_a_null_key_field_is_loaded_under_a_surrogate_with_one_warning(run) -> None:
+    unlinked = [r for r in run.records["performance"] if r["campaign"]["id"] is None]
+    assert len(unlinked) == ADS_DAYS
+    assert all(isinstance(r["campaignId"], int) and r["campaignId"] < 0 for r in unlinked)
+    assert len({r["campaignId"] for r in unlinked}) == ADS_DAYS
+    lines = [
+        line
+        for line in run.stderr.splitlines()
+        if "'performance'" in line and "key field 'campaignId' is null" in line
+    ]
+    assert len(lines) == 1, run.stderr[-3000:]
+
+
+def test_attributed_leads_are_keyed_by_the_record_each_lead_is_of(run, server) -> None:
+    records = run.records["attributed_leads"]
+    windows = daily_windows(today_utc(), ADS_DAYS)
+    assert records == [
+        lead | {"leadId": lead_id(lead), "tenant_id": server.tenant_id}
+        for lead in server.lookups.attributed_leads(_ms(windows[0][0]), _ms(windows[-1][1]))
+    ]
+    keys = {(r["leadType"], r["leadId"]) for r in records}
+    assert len(keys) == len(records) == 3 * ADS_DAYS
+    assert all(r["leadId"] is not None for r in records)
+
+
+def lead_id(lead: dict) -> int | None:
+    """The id of the record a lead is of: its call, web booking, web form or job."""
+    return {
+        1: lead["call"]["id"],
+        2: lead["booking"]["id"],
+        3: lead["leadForm"]["leadNumber"],
+        4: lead["job"]["id"],
+    }[lead["leadType"]]
+
+
+def test_cost_reports_hold_each_month_of_the_campaigns_daily_costs(run, server) -> None:
+    months = monthly_windows(today_utc(), COST_MONTHS)
+    summary = {
+        (r["month"], r["campaignId"]): r["totalCost"] for r in run.records["campaign_cost_summary"]
+    }
+    email = {r["month"]: r["totalCost"] for r in run.records["email_channel_cost"]}
+    assert len(email) == COST_MONTHS
+    for start, end in months:
+        days = range(_ms(start), _ms(end), 86_400_000)
+        month = start.date().isoformat()
+        for campaign in AD_CAMPAIGNS:
+            if campaign is None:
+                continue
+            cost = sum(Decimal(str(server.lookups.daily_cost(campaign, day))) for day in days)
+            assert Decimal(str(summary[(month, campaign)])) == cost, (month, campaign)
+        email_cost = sum(Decimal(str(server.lookups.daily_cost(0, day))) for day in days)
+        assert Decimal(str(email[month])) == email_cost, month
+
+
+@pytest.mark.e2e
+def test_meltano_run_loads_them_with_typed_nested_columns(database, tmp_path) -> None:
+    """Nested arrays of objects are jsonb (not jsonb[]), arrays of ids bigint[]; a review
+    without its key field is loaded; every new stream's rows are in PostgreSQL."""
+    streams = ("invoices", "payments", "reviews", "capacities", "performance", "business_hours")
+    with SandboxServer(customers=60, seed=29) as sandbox:
+        project = MeltanoProject(sandbox, database, tmp_path, select=streams)
+        project.pipeline = ("run", "tap-servicetitan", "target-postgres")
+        sandbox.faults.corrupt_next(
+            "record", endpoint="marketingreputation/reviews", field="externalId", value=None
+        )
+        result = project.run()
+        warned = [
+            line
+            for line in result.stderr.splitlines()
+            if "'reviews'" in line and "key field 'externalId' is null" in line
+        ]
+        assert len(warned) == 1, result.stderr[-3000:]
+        reviews = sandbox.generic.collections["marketingreputation/reviews"]
+        with project.connect() as conn:
+            types = dict(
+                conn.execute(
+                    "select table_name || '.' || column_name, data_type "
+                    "from information_schema.columns where table_schema = 'tap_servicetitan'"
+                ).fetchall()
+            )
+            assert types["invoices.items"] == "jsonb"
+            assert types["payments.appliedTo"] == "jsonb"
+            assert types["capacities.technicians"] == "jsonb"
+            assert types["capacities.businessUnitIds"] == "ARRAY"
+            assert types["performance.leadStats"] == "jsonb"
+            (applied,) = conn.execute(
+                "select count(*) from tap_servicetitan.payments, "
+                'jsonb_array_elements("appliedTo") as entry '
+                "where jsonb_typeof(entry -> 'appliedAmount') = 'number'"
+            ).fetchone()
+            expected = sum(
+                len(p.get("appliedTo") or [])
+                for p in sandbox.generic.collections["accounting/export/payments"].in_key_order()
+            )
+            assert applied == expected > 0
+            assert project.count_rows("tap_servicetitan.reviews") == len(reviews.ids())
+            (surrogate,) = conn.execute(
+                "select count(*) from tap_servicetitan.reviews where \"externalId\" like 'null-%'"
+            ).fetchone()
+            assert surrogate == 1
+            assert project.count_rows("tap_servicetitan.business_hours") == 1
+            assert project.count_rows("tap_servicetitan.performance") == ADS_DAYS * len(
+                AD_CAMPAIGNS
+            )
+            assert project.count_rows("tap_servicetitan.capacities") > 0
