@@ -15,6 +15,7 @@ from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from servicetitan_sandbox.reference import endpoints
 from tap_servicetitan.reconciliation import COUNT_ENDPOINTS
 from tap_servicetitan.streams import ALL_STREAMS, CORE_STREAM_NAMES
+from tap_servicetitan.windows import WindowStream
 
 STREAMS = ["customers", "customer_notes", "invoice_items", "job_types", "record_counts"]
 
@@ -56,6 +57,8 @@ def test_count_endpoints_are_those_of_the_api_reference() -> None:
     reference = endpoints()
     derived = {}
     for stream in ALL_STREAMS:
+        if issubclass(stream, WindowStream):
+            continue  # a report over a moving window: a count of one window is not the table's
         resource = stream.path.removeprefix("export/")
         endpoint = reference.get(f"/{stream.module}/v2/tenant/{{tenant}}/{resource}")
         if endpoint and endpoint["kind"] == "list" and "includeTotal" in endpoint["query"]:

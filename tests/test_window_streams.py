@@ -10,9 +10,12 @@ campaigns' daily costs, a lead's id from the record the lead is of.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from decimal import Decimal
+from importlib import resources
 
+import jsonschema
 import pytest
 
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
@@ -53,6 +56,18 @@ def run(server: SandboxServer) -> TapRun:
     result = run_tap(config, catalog=catalog_selecting(config, STREAMS))
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_every_record_is_valid_under_the_generated_schema(run, name) -> None:
+    schema = json.loads(
+        (resources.files("tap_servicetitan") / "schemas" / f"{name}.json").read_text()
+    )
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert run.records[name], name
+    for record in run.records[name]:
+        errors = list(validator.iter_errors(record))
+        assert not errors, f"{name}: {errors[0].message}"
 
 
 def test_business_hours_and_capacity_warnings_are_the_sandbox_answers(run, server) -> None:
