@@ -218,7 +218,8 @@ def status_change(
     )
 
 
-def applied(invoice_id: int | None, amount: Any, on: str) -> dict:
+def applied(invoice_id: int | None, amount: float, on: str) -> dict:
+    """An ``appliedTo`` entry as the tap emits it: the amount a JSON number."""
     return {"appliedTo": invoice_id, "appliedAmount": amount, "appliedOn": on, "appliedBy": "x"}
 
 
@@ -617,20 +618,20 @@ def edge_records() -> dict[str, list[dict]]:
             "payments",
             13001,
             appliedTo=[
-                applied(12001, "10.00", "2025-03-01T10:00:00Z"),
+                applied(12001, 10.00, "2025-03-01T10:00:00Z"),
                 applied(12001, 5.25, "2025-03-03T10:00:00Z"),
-                applied(12002, "1.00", "2025-03-02T10:00:00Z"),
-                applied(None, "3.00", "2025-03-02T10:00:00Z"),  # no invoice: skipped
+                applied(12002, 1.00, "2025-03-02T10:00:00Z"),
+                applied(None, 3.00, "2025-03-02T10:00:00Z"),  # no invoice: skipped
             ],
         ),
         kpi_record(
-            "payments", 13002, active=False, appliedTo=[applied(12003, "30.00", "2025-03-01")]
+            "payments", 13002, active=False, appliedTo=[applied(12003, 30.00, "2025-03-01")]
         ),
         kpi_record("payments", 13003, appliedTo=None),
         kpi_record("payments", 13004, appliedTo=[]),
         # an invoice nobody loaded
         kpi_record(
-            "payments", 13005, appliedTo=[applied(999999, "9.99", "2025-03-04T10:00:00.123Z")]
+            "payments", 13005, appliedTo=[applied(999999, 9.99, "2025-03-04T10:00:00.123Z")]
         ),
     ]
     return {
