@@ -125,6 +125,7 @@ def measure(sandboxes: dict[int, SandboxProcess], limit: int) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-tenants-") as folder:
             settings = SyncSettings(
+                project_dir=ROOT,
                 tenants_file=tenants_file(Path(folder), sandboxes),
                 meltano_database_uri=f"postgresql+psycopg://postgres@127.0.0.1:5432/{system}",
                 preflight=False,

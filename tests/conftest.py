@@ -7,7 +7,23 @@ from collections.abc import Iterator
 import pytest
 
 from servicetitan_sandbox import SandboxServer
+from tests.support import isolation
 from tests.support.database import throwaway_database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _writes_in_scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Meltano's, dbt's and the tools' files go to this test process's scratch folder.
+
+    One folder per process (per pytest-xdist worker), for the whole session:
+    tests/support/isolation.py. Helpers that build a clean environment for a
+    subprocess add ``isolation.env()`` back.
+    """
+    isolation.use_scratch(tmp_path_factory.mktemp("scratch", numbered=False))
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in isolation.env().items():
+            patch.setenv(name, value)
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from servicetitan_devtools.demo import docs_serve_command
+from tests.support import isolation
 from tests.support.database import PG_HOST, PG_PORT, PG_USER
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +49,7 @@ def demo_env(tmp_path):
     }
     env.update(
         {
+            **isolation.env(),
             "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "SERVICETITAN_DEMO_DIR": str(tmp_path / "demo"),
@@ -134,7 +136,7 @@ def test_demo_full_then_incremental(demo_env) -> None:
     )
     assert docs, first[-3000:]
     page = Path(docs[1])
-    assert page == ROOT / "transforms" / "target" / "static_index.html"
+    assert page == isolation.dbt_target() / "static_index.html"
     assert "st_customers" in page.read_text(encoding="utf-8")
     # the hint test_reliability_messages runs from a fresh shell
     serve = f"serve it: {docs_serve_command(str(BIN / 'meltano'), ROOT)}"

@@ -17,6 +17,7 @@ from servicetitan_devtools.generate_schemas import stale_schemas
 from servicetitan_preflight.cli import OPTIONS
 from servicetitan_sandbox import credentials
 from tap_servicetitan.streams import DEFAULT_SELECTION
+from tests.support import isolation
 
 ROOT = Path(__file__).resolve().parents[1]
 MELTANO = Path(sys.executable).parent / "meltano"
@@ -248,6 +249,7 @@ def project_meltano(tmp_path: Path, *args: str, **env: str) -> subprocess.Comple
         if not name.startswith(("TAP_", "TARGET_", "MELTANO_", "DBT_", "SERVICETITAN_"))
     }
     clean |= {
+        **isolation.env(),
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         **env,

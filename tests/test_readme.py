@@ -27,6 +27,7 @@ import yaml
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.config import CONFIG_SCHEMA
 from tap_servicetitan.streams import ALL_STREAMS, CHILD_STREAMS, CORE_STREAMS, TAP_STREAMS
+from tests.support import isolation
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -196,6 +197,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         if not key.startswith(("TAP_", "TARGET_", "MELTANO_", "SERVICETITAN_", "DBT_"))
     }
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(isolation.env())  # Meltano's and dbt's files in the test's scratch folder
     env["MELTANO_DATABASE_URI"] = f"sqlite:///{tmp_path / 'meltano.db'}"
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env.update(extra)
@@ -470,6 +472,7 @@ def test_multi_tenant_command(sandbox, database, tmp_path) -> None:
         TARGET_POSTGRES_USER=database["user"],
         TARGET_POSTGRES_DATABASE=database["dbname"],
     )
+    del env["MELTANO_SYS_DIR_ROOT"]  # the copy installs its own plugins in its own .meltano
     installed = shell("meltano install", cwd=project, env=env, timeout=600)
     assert installed.returncode == 0, installed.stderr[-3000:]
     (command,) = commands_for("test_multi_tenant_command")

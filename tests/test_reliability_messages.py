@@ -27,6 +27,7 @@ from servicetitan_preflight import cli as preflight_cli
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox import cli as sandbox_cli
 from tap_servicetitan.config import PRODUCTION_AUTH_URL
+from tests.support import isolation
 from tests.support.meltano_project import MELTANO, PREFLIGHT, ROOT, MeltanoProject
 
 BIN = Path(sys.executable).parent
@@ -110,6 +111,8 @@ def test_the_demo_docs_hint_runs_from_a_fresh_shell() -> None:
     hint = demo.docs_serve_command(demo.meltano_executable(), demo.find_project(ROOT))
     port = free_port()
     fresh = {"HOME": os.environ.get("HOME", "/root"), "PATH": "/usr/bin:/bin"}
+    scratch = {k: v for k, v in isolation.env().items() if k.startswith(("MELTANO_", "DBT_"))}
+    fresh |= scratch  # where Meltano's and dbt's files go, not a setting of the pipeline
     server = subprocess.Popen(
         ["env", "-i", *(f"{k}={v}" for k, v in fresh.items()), "sh", "-c",
          f"{hint} --port {port} --no-browser"],

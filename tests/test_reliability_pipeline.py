@@ -27,7 +27,7 @@ import pytest
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.batch_files import in_use
 from tests.support.database import throwaway_database
-from tests.support.meltano_project import BATCH_ROOT, MELTANO, ROOT, MeltanoProject, _tap_process
+from tests.support.meltano_project import MELTANO, ROOT, MeltanoProject, _tap_process, batch_root
 from tests.support.oracle import timestamp
 
 pytestmark = pytest.mark.e2e
@@ -120,10 +120,11 @@ def test_full_batch_disk_names_the_folder_and_the_setting(small_sandbox, databas
         pytest.skip(f"user namespaces are not available here: {probe.stderr.decode()[:200]}")
     small_sandbox.faults.reset()
     project = project_for(small_sandbox, database, tmp_path)
-    BATCH_ROOT.mkdir(parents=True, exist_ok=True)
+    batches = batch_root()
+    batches.mkdir(parents=True, exist_ok=True)
     script = 'mount -t tmpfs -o size=4k tmpfs "$1" && shift && exec "$@"'
     failed = subprocess.run(
-        ["unshare", "-Urm", "sh", "-c", script, "sh", str(BATCH_ROOT), MELTANO, *EXTRACT_LOAD],
+        ["unshare", "-Urm", "sh", "-c", script, "sh", str(batches), MELTANO, *EXTRACT_LOAD],
         cwd=ROOT,
         env=project.env,
         capture_output=True,
@@ -131,7 +132,7 @@ def test_full_batch_disk_names_the_folder_and_the_setting(small_sandbox, databas
         timeout=600,
         check=False,
     )
-    folder = f"{BATCH_ROOT}/tap-servicetitan-{small_sandbox.tenant_id}/run-"
+    folder = f"{batches}/tap-servicetitan-{small_sandbox.tenant_id}/run-"
     assert_failed_in_one_line(failed, "no space left for batch files in", folder)
     assert "'batch_config.storage.root'" in failed.stderr
     project.run()

@@ -148,6 +148,7 @@ def test_a_tenants_run_environment_has_its_ids_schema_secrets_and_own_meltano_di
     tmp_path, monkeypatch
 ) -> None:
     """Secrets from the project's .env, the environment winning; URLs of its environment."""
+    monkeypatch.delenv("MELTANO_SYS_DIR_ROOT", raising=False)  # the project's own .meltano
     (tmp_path / ".meltano" / "extractors").mkdir(parents=True)
     (tmp_path / ".env").write_text("ACME_CLIENT_ID=from-dotenv\nACME_APP_KEY=key-dotenv\n")
     monkeypatch.setenv("ACME_CLIENT_SECRET", "from-environment")

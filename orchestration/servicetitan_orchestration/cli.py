@@ -17,6 +17,7 @@ import typing as t
 from dataclasses import replace
 from pathlib import Path
 
+from servicetitan_orchestration.project import ProjectDirError, meltano_dir
 from servicetitan_orchestration.sync import (
     DEFAULT_MAX_CONCURRENT,
     SyncSettings,
@@ -64,7 +65,7 @@ def check(settings: SyncSettings) -> int:
 
 def sync(settings: SyncSettings, tenant_ids: Sequence[str] | None, max_concurrent: int) -> int:
     """Sync the tenants; one line per tenant; 1 when any failed."""
-    home = Path(os.environ.get("DAGSTER_HOME") or settings.project_dir / ".meltano" / "dagster")
+    home = Path(os.environ.get("DAGSTER_HOME") or meltano_dir(settings.project_dir) / "dagster")
     outcomes = sync_tenants(settings, home, tenant_ids, max_concurrent)
     for outcome in outcomes:
         retried = f" after {outcome.retries} retries" if outcome.retries else ""
@@ -75,7 +76,11 @@ def sync(settings: SyncSettings, tenant_ids: Sequence[str] | None, max_concurren
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = SyncSettings.from_environment()
+    try:
+        settings = SyncSettings.from_environment()
+    except ProjectDirError as error:
+        print(f"servicetitan-tenants: error: {error}", file=sys.stderr)
+        return 2
     if args.file:
         settings = replace(settings, tenants_file=args.file)
     try:

@@ -11,7 +11,8 @@ Meltano writes a run's catalog and config under ``.meltano/run/<plugin>/``,
 one set of files per plugin name, which tenants running side by side would
 overwrite: each tenant gets a Meltano directory of its own,
 ``.meltano/tenants/<tenant id>`` (``MELTANO_SYS_DIR_ROOT``), whose plugin
-folders link to the project's installed plugins.
+folders link to the project's installed plugins. ``.meltano`` is
+``$MELTANO_SYS_DIR_ROOT`` when that is set, as for Meltano itself.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from pathlib import Path
 import dagster as dg
 from dotenv import dotenv_values
 from pydantic import Field
+
+from servicetitan_orchestration.project import meltano_dir
 
 if t.TYPE_CHECKING:
     import logging
@@ -90,12 +93,12 @@ class MeltanoResource(dg.ConfigurableResource):
     @property
     def system_database_uri(self) -> str:
         """MELTANO_DATABASE_URI: the configured one, else the project's own SQLite file."""
-        default = Path(self.project_dir, ".meltano", "meltano.db")
+        default = meltano_dir(Path(self.project_dir)) / "meltano.db"
         return self.database_uri or f"sqlite:///{default}"
 
     def tenant_dir(self, tenant: Tenant) -> Path:
         """The tenant's Meltano directory, its plugin folders linked to the project's."""
-        shared = Path(self.project_dir, ".meltano")
+        shared = meltano_dir(Path(self.project_dir))
         own = shared / "tenants" / tenant.key
         own.mkdir(parents=True, exist_ok=True)
         for name in PLUGIN_DIRS:

@@ -17,7 +17,7 @@ import sys
 import typing as t
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -30,6 +30,7 @@ from servicetitan_orchestration.assets import (
     tenant_partitions,
 )
 from servicetitan_orchestration.meltano import MeltanoResource
+from servicetitan_orchestration.project import project_dir
 from servicetitan_orchestration.tenants import Tenant, TenantsFileError, load_tenants
 
 if t.TYPE_CHECKING:
@@ -37,8 +38,6 @@ if t.TYPE_CHECKING:
         UnresolvedAssetJobDefinition,
     )
 
-#: The repository root: meltano.yml, transforms/, tenants.yml.
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 SYNC_JOB = "servicetitan_sync"
 #: The instance settings sync_tenants gives a new Dagster home (the pool limit).
 INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
@@ -49,10 +48,15 @@ SCHEDULES = {"hourly": "0 * * * *", "nightly": "0 3 * * *"}
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """Where the project, the tenants list and the Meltano system database are; retries."""
+    """Where the project, the tenants list and the Meltano system database are; retries.
 
-    project_dir: Path = PROJECT_DIR
-    tenants_file: Path = PROJECT_DIR / "tenants.yml"
+    ``project_dir`` (meltano.yml, transforms/, tenants.yml) defaults to
+    ``$SERVICETITAN_PROJECT_DIR``, else the current directory (project.py);
+    ``tenants_file`` to its ``tenants.yml``.
+    """
+
+    project_dir: Path = field(default_factory=project_dir)
+    tenants_file: Path = None  # type: ignore[assignment]  # __post_init__: <project_dir>/tenants.yml
     #: MELTANO_DATABASE_URI for the tenants' runs (None: the project's .meltano/meltano.db)
     meltano_database_uri: str | None = None
     preflight: bool = True
@@ -60,15 +64,16 @@ class SyncSettings:
     #: seconds before the first retry of a failed tenant; the next waits 3x, then 7x (exponential)
     retry_delay: float = 60.0
 
+    def __post_init__(self) -> None:
+        if self.tenants_file is None:
+            object.__setattr__(self, "tenants_file", self.project_dir / "tenants.yml")
+
     @classmethod
     def from_environment(cls) -> "SyncSettings":
         """Defaults, overridden by SERVICETITAN_PROJECT_DIR, SERVICETITAN_TENANTS_FILE, MELTANO_DATABASE_URI."""
-        project_dir = Path(os.environ.get("SERVICETITAN_PROJECT_DIR", PROJECT_DIR))
+        tenants_file = os.environ.get("SERVICETITAN_TENANTS_FILE")
         return cls(
-            project_dir=project_dir,
-            tenants_file=Path(
-                os.environ.get("SERVICETITAN_TENANTS_FILE", project_dir / "tenants.yml")
-            ),
+            tenants_file=Path(tenants_file) if tenants_file else None,  # type: ignore[arg-type]
             meltano_database_uri=os.environ.get("MELTANO_DATABASE_URI"),
         )
 
@@ -87,13 +92,13 @@ def dbt_project(settings: SyncSettings, *, fresh: bool = False) -> DbtProject:
     """The dbt project of the st_* models, with a manifest.
 
     dbt parses it when it is missing, when ``fresh``, and on every load under
-    ``dagster dev``, into transforms/target/dagster/: ``dbt run`` outside
-    Dagster rewrites transforms/target/manifest.json at any moment.
+    ``dagster dev``, into transforms/target/dagster/ (``$DBT_TARGET_PATH/dagster``
+    when that is set): ``dbt run`` outside Dagster rewrites the target folder's
+    manifest.json at any moment.
     """
     transforms = settings.project_dir / "transforms"
-    project = DbtProject(
-        project_dir=transforms, profiles_dir=transforms, target_path=Path("target", "dagster")
-    )
+    target = Path(os.environ.get("DBT_TARGET_PATH") or "target", "dagster")
+    project = DbtProject(project_dir=transforms, profiles_dir=transforms, target_path=target)
     if fresh or os.environ.get("DAGSTER_IS_DEV_CLI") or not project.manifest_path.exists():
         dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project

@@ -18,29 +18,36 @@ import yaml
 
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.streams import CORE_STREAM_NAMES
+from tests.support import isolation
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = isolation.ROOT
 MELTANO = str(Path(sys.executable).parent / "meltano")
 PREFLIGHT = str(Path(sys.executable).parent / "servicetitan-preflight")
 #: The job users schedule: preflight check, extract-load, transforms (meltano.yml).
 FULL_PIPELINE = ("run", "servicetitan-sync")
-#: Where meltano.yml's batch_config puts the batch files (its root with the project expanded).
-BATCH_ROOT = ROOT / ".meltano" / "run" / "batches"
+
+
+def batch_root() -> Path:
+    """Where meltano.yml's batch_config puts the batch files in the tests' runs."""
+    return isolation.batch_root()
 
 
 def project_batch_config() -> dict:
-    """meltano.yml's ``batch_config`` for the tap, ``$MELTANO_PROJECT_ROOT`` expanded."""
+    """meltano.yml's ``batch_config`` for the tap, ``$MELTANO_SYS_DIR_ROOT`` expanded."""
     manifest = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
     (tap,) = [p for p in manifest["plugins"]["extractors"] if p["name"] == "tap-servicetitan"]
     (setting,) = [s for s in tap["settings"] if s["name"] == "batch_config"]
-    text = json.dumps(setting["value"]).replace("$MELTANO_PROJECT_ROOT", str(ROOT))
+    text = json.dumps(setting["value"]).replace(
+        "$MELTANO_SYS_DIR_ROOT", str(isolation.meltano_sys_dir())
+    )
     return json.loads(text)
 
 
 class MeltanoProject:
     """The repo's Meltano project pointed at one sandbox and one database.
 
-    State goes to a private SQLite system database so tests never share it.
+    State goes to a private SQLite system database so tests never share it;
+    Meltano's and dbt's files to the test process's scratch folder (isolation.py).
     """
 
     def __init__(
@@ -59,6 +66,7 @@ class MeltanoProject:
                 for k, v in os.environ.items()
                 if not k.startswith(("TAP_", "TARGET_", "MELTANO_", "DBT_"))
             },
+            **isolation.env(),
             "MELTANO_ENVIRONMENT": "sandbox",
             "MELTANO_DATABASE_URI": f"sqlite:///{state_dir / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -129,7 +137,7 @@ class MeltanoProject:
     @property
     def batch_folder(self) -> Path:
         """This tenant's batch folder (one ``run-*`` folder per run in it)."""
-        return BATCH_ROOT / f"tap-servicetitan-{self.sandbox.tenant_id}"
+        return batch_root() / f"tap-servicetitan-{self.sandbox.tenant_id}"
 
     def set_batch_config(self, **changes: object) -> None:
         """Run with meltano.yml's ``batch_config`` changed (``batch_size=200``, ...)."""

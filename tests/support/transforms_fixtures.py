@@ -23,6 +23,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from tests.support import isolation
 from tests.support.database import PG_HOST, PG_PORT, PG_USER, database_name
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def load_raw(
         "validate_records": False,
         "add_record_metadata": True,
     }
-    config_path = Path(f"/tmp/target_postgres_{dbname}.json")  # noqa: S108
+    config_path = isolation.scratch() / f"target_postgres_{dbname}.json"
     config_path.write_text(json.dumps(config))
     try:
         completed = subprocess.run(
@@ -235,6 +236,7 @@ def dbt_env(dbname: str, *, target_schema: str | None = None) -> dict[str, str]:
     }
     env.update(
         {
+            **isolation.env(),
             "TARGET_POSTGRES_HOST": PG_HOST,
             "TARGET_POSTGRES_PORT": str(PG_PORT),
             "TARGET_POSTGRES_USER": PG_USER,

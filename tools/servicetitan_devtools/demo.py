@@ -44,6 +44,12 @@ from urllib.parse import quote
 
 from servicetitan_devtools.kpi_summary import summary_lines
 from servicetitan_devtools.reconciliation_summary import reconciliation_lines
+from servicetitan_orchestration.project import (
+    PROJECT_DIR_VARIABLE,
+    ProjectDirError,
+    meltano_dir,
+    project_dir,
+)
 from servicetitan_sandbox.process import SandboxProcess, SandboxStartError
 from tap_servicetitan.streams import TAP_STREAMS
 
@@ -53,7 +59,8 @@ PIPELINE = ("servicetitan-sync",)
 PREFLIGHT = "servicetitan-preflight"
 DOCS_COMMAND = "dbt-postgres:docs-generate"
 #: Where dbt docs generate --static writes the data dictionary and lineage.
-DOCS_PAGE = Path("transforms") / "target" / "static_index.html"
+#: In the dbt target folder (transforms/target, or $DBT_TARGET_PATH; docs_page).
+DOCS_PAGE = "static_index.html"
 ENVIRONMENT = "sandbox"
 STATE_ID_SUFFIX = "demo"
 STATE_ID = f"{ENVIRONMENT}:tap-servicetitan-to-target-postgres:{STATE_ID_SUFFIX}"
@@ -89,26 +96,34 @@ def say(message: str = "") -> None:
 
 
 def find_project(start: Path | None = None) -> Path:
-    """The directory of the project's meltano.yml (cwd and up, else the source tree)."""
+    """The project: ``$SERVICETITAN_PROJECT_DIR``, else the folder of the meltano.yml at or above cwd."""
+    if start is None and os.environ.get(PROJECT_DIR_VARIABLE):
+        try:
+            return project_dir()
+        except ProjectDirError as error:
+            raise DemoError(str(error)) from None
     here = (start or Path.cwd()).resolve()
     for directory in (here, *here.parents):
         manifest = directory / "meltano.yml"
         if manifest.is_file() and "tap-servicetitan" in manifest.read_text(encoding="utf-8"):
             return directory
-    source_tree = Path(__file__).resolve().parents[2]
-    if (source_tree / "meltano.yml").is_file():
-        return source_tree
-    raise DemoError("cannot find the project's meltano.yml; run the demo from the repository")
+    raise DemoError(
+        f"no tap-servicetitan meltano.yml in {here} or above: run the demo from the project "
+        f"folder or set {PROJECT_DIR_VARIABLE}"
+    )
 
 
 def demo_directory(option: Path | None, project: Path) -> Path:
-    """``--state-dir``, else ``$SERVICETITAN_DEMO_DIR``, else ``.meltano/demo``."""
+    """``--state-dir``, else ``$SERVICETITAN_DEMO_DIR``, else ``.meltano/demo``.
+
+    ``.meltano`` is ``$MELTANO_SYS_DIR_ROOT`` when that is set, as for Meltano.
+    """
     if option is not None:
         return option.resolve()
     from_env = os.environ.get(DEMO_DIR_VARIABLE, "").strip()
     if from_env:
         return Path(from_env).resolve()
-    return project / ".meltano" / "demo"
+    return meltano_dir(project) / "demo"
 
 
 def docs_serve_command(meltano: str, project: Path) -> str:
@@ -131,7 +146,7 @@ def meltano_executable() -> str:
 
 
 def plugins_installed(project: Path) -> bool:
-    plugins = project / ".meltano"
+    plugins = meltano_dir(project)
     return all(
         (plugins / kind / name / "venv").is_dir()
         for kind, name in (
@@ -512,11 +527,17 @@ def generate_docs(meltano: str, project: Path, env: dict[str, str], log_path: Pa
             check=False,
             timeout=600,
         )
-    page = project / DOCS_PAGE
+    page = docs_page(project)
     if result.returncode != 0 or not page.is_file():
         reason = last_line(ANSI_ESCAPE.sub("", log_path.read_text("utf-8")))
         raise DemoError(f"dbt docs generate failed: {reason}\n  full log: {log_path}")
     return page
+
+
+def docs_page(project: Path) -> Path:
+    """Where dbt docs generate writes the page: the dbt target folder (``$DBT_TARGET_PATH``)."""
+    target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    return project / "transforms" / target / DOCS_PAGE
 
 
 def summarize(
