@@ -66,7 +66,11 @@
   model's watermark for raw_table and up to this invocation's window, or never
   batched. literal: the bounds are read while rendering and written in as
   timestamps, so the planner sees how few rows they select (the models'
-  queries); otherwise the condition reads them itself (no query of its own).
+  queries), and a raw table with nothing in its window and no unbatched rows
+  renders as false, so the planner drops what reads it instead of estimating
+  its rows (a lookup through a small table such as gl_accounts otherwise
+  plans as a scan of the large one); otherwise the condition reads the
+  bounds itself (no query of its own).
 -#}
 {% macro servicetitan_changed_condition(raw_table, column, everything, literal=true) -%}
     {%- if everything or not execute -%}
@@ -87,8 +91,16 @@
     {%- if literal -%}
         {%- set found = run_query(
             "select coalesce(to_char(" ~ bounds[0] ~ ", 'YYYY-MM-DD HH24:MI:SS.US'), '-infinity'),"
-            ~ " coalesce(to_char(" ~ bounds[1] ~ ", 'YYYY-MM-DD HH24:MI:SS.US'), '-infinity')"
+            ~ " coalesce(to_char(" ~ bounds[1] ~ ", 'YYYY-MM-DD HH24:MI:SS.US'), '-infinity'),"
+            ~ " coalesce(" ~ bounds[0] ~ ", '-infinity') >= coalesce(" ~ bounds[1] ~ ", '-infinity')"
+            ~ " and not coalesce((select run_window.has_unbatched_rows from "
+            ~ servicetitan_state_table('servicetitan_run_window') ~ " as run_window"
+            ~ " where run_window.tenant_id = " ~ tenant_id
+            ~ " and run_window.raw_table = '" ~ raw_table ~ "'), true)"
         ).rows[0] -%}
+        {%- if found[2] -%}
+            {{ return('false') }}
+        {%- endif -%}
         {%- set after = "'" ~ found[0] ~ "'::timestamp" -%}
         {%- set until = "'" ~ found[1] ~ "'::timestamp" -%}
     {%- else -%}

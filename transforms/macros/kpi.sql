@@ -164,10 +164,17 @@
 {%- endmacro %}
 
 
-{#- Restrict `column` to the partitions of kpi_dirty (always true on a full build). -#}
-{% macro kpi_in_dirty(column) -%}
+{#-
+  Restrict `column` to the partitions of kpi_dirty (always true on a full
+  build). lookup: the column is a raw table's key, read through its staging
+  model; the partitions are then gathered into an array first, so that the
+  raw table is read by its key instead of scanned (see kpi_in_changed).
+-#}
+{% macro kpi_in_dirty(column, lookup=false) -%}
     {%- if kpi_reads_everything() -%}
         true
+    {%- elif lookup -%}
+        {{ column }} = any(array(select kpi_dirty.partition from kpi_dirty))
     {%- else -%}
         {{ column }} in (select kpi_dirty.partition from kpi_dirty)
     {%- endif -%}
@@ -196,14 +203,17 @@
 
 
 {#-
-  "<column> in the ids of the CTE `changed`" on an incremental run; true on a
-  full build, where every row is read (a join of every row with every id
-  only costs time).
+  "<column> among the ids of the CTE `changed`" on an incremental run; true on
+  a full build, where every row is read (a join of every row with every id
+  only costs time). The ids are gathered into an array first: the raw table
+  is then read by its key, id by id, where an `in (select ...)` over a union
+  of changed ids planned as a scan of the whole raw table (2 s instead of
+  60 ms for 1% of 750k invoice items).
 -#}
 {% macro kpi_in_changed(column, changed) -%}
     {%- if servicetitan_reads_everything() -%}
         true
     {%- else -%}
-        {{ column }} in (select {{ changed }}.id from {{ changed }} as {{ changed }} (id))
+        {{ column }} = any(array(select {{ changed }}.id from {{ changed }} as {{ changed }} (id)))
     {%- endif -%}
 {%- endmacro %}

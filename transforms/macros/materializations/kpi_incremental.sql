@@ -31,12 +31,8 @@
     {%- set partition = config.require('partition_by') -%}
     {%- set tenant_id = servicetitan_tenant_id() -%}
 
-    {#- as st_incremental's settings (materializations/st_incremental.sql) -#}
     {%- call statement('kpi_incremental_settings') -%}
-        set local time zone 'UTC';
-        set local work_mem = '64MB';
-        set local synchronous_commit = off;
-        set local jit = off
+        {{ servicetitan_transaction_settings() }}
     {%- endcall -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}

@@ -17,11 +17,26 @@ jobs as (
         and completed_date <= {{ kpi_run_date() }}
 ),
 
-items as (
+-- the active income items on job invoices, of the jobs above; and those on
+-- adjustment and non-job invoices, of the days recomputed (two reads, each
+-- by its own index, not one of every item of the tenant)
+job_items as (
     select * from {{ ref('int_kpi_invoice_items') }}
     where tenant_id = {{ servicetitan_tenant_id() }}
         and is_active
         and is_income
+        and invoice_class = 'job'
+        {{- kpi_of_jobs('job_id') }}
+),
+
+invoice_items as (
+    select * from {{ ref('int_kpi_invoice_items') }}
+    where tenant_id = {{ servicetitan_tenant_id() }}
+        and is_active
+        and is_income
+        and invoice_class in ('adjustment', 'non_job')
+        and {{ kpi_in_dirty('revenue_date') }}
+        and revenue_date <= {{ kpi_run_date() }}
 ),
 
 -- completed revenue: income items on job invoices of completed jobs, by the
@@ -29,13 +44,12 @@ items as (
 job_revenue as (
     select
         jobs.st_id as job_id,
-        items.business_unit_id,
-        sum(items.amount) as amount
+        job_items.business_unit_id,
+        sum(job_items.amount) as amount
     from jobs
-    inner join items
-        on items.job_id = jobs.st_id
-        and items.invoice_class = 'job'
-    group by jobs.st_id, items.business_unit_id
+    inner join job_items
+        on job_items.job_id = jobs.st_id
+    group by jobs.st_id, job_items.business_unit_id
 ),
 
 -- each job under every business unit holding one of its income items, else
@@ -74,22 +88,23 @@ job_measures as (
 -- adjustment and non-job revenue, by invoice date
 invoice_measures as (
     select
-        items.business_unit_id,
-        items.revenue_date as date,
+        invoice_items.business_unit_id,
+        invoice_items.revenue_date as date,
         0::numeric as completed_revenue,
-        coalesce(sum(items.amount) filter (where items.invoice_class = 'adjustment'), 0) as adjustment_revenue,
-        coalesce(sum(items.amount) filter (where items.invoice_class = 'non_job'), 0) as non_job_revenue,
+        coalesce(sum(invoice_items.amount) filter (
+            where invoice_items.invoice_class = 'adjustment'
+        ), 0) as adjustment_revenue,
+        coalesce(sum(invoice_items.amount) filter (
+            where invoice_items.invoice_class = 'non_job'
+        ), 0) as non_job_revenue,
         0 as completed_jobs,
         0 as opportunities,
         0 as converted_jobs,
         0 as closed_jobs,
         0::numeric as total_sales,
         0 as sold_estimates
-    from items
-    where items.invoice_class in ('adjustment', 'non_job')
-        and {{ kpi_in_dirty('items.revenue_date') }}
-        and items.revenue_date <= {{ kpi_run_date() }}
-    group by items.business_unit_id, items.revenue_date
+    from invoice_items
+    group by invoice_items.business_unit_id, invoice_items.revenue_date
 ),
 
 -- sales: Sold estimates by local soldOn, under the estimate's business unit, else its job's

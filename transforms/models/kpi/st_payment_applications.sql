@@ -15,7 +15,7 @@ with
 payments as (
     select * from {{ ref('stg_servicetitan__payments') }}
     where coalesce(is_active, true)
-        and {{ kpi_in_dirty('st_id') }}
+        and {{ kpi_in_dirty('st_id', lookup=true) }}
 ),
 
 applications as (
