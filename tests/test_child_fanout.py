@@ -87,6 +87,7 @@ class FakeChild:
 
     selected = True
     sweep_due = False
+    parent_params: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.contexts: list[dict] = []

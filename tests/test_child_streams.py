@@ -22,12 +22,14 @@ from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import ALL_STREAMS
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
-ROWS = {row.name: row for row in CHILD_ROWS}
+#: The child streams of per-parent endpoints (technician_tracking, which asks with its
+#: parent's fields, has tests/test_window_streams.py).
+ROWS = {row.name: row for row in CHILD_ROWS if not row.parent_params}
 #: Sandbox kind of each child stream (the sandbox names the endpoint, not the stream).
 KIND_OF = {
     name: next(kind for kind in KINDS if kind.name == name.split("_by_")[0]) for name in ROWS
 }
-PARENTS = {row.parent for row in CHILD_ROWS}
+PARENTS = {row.parent for row in ROWS.values()}
 PARENT_STREAMS = {stream.name: stream for stream in ALL_STREAMS}
 SELECTED = PARENTS | set(ROWS)
 #: Parents the sandbox's changes never touch (reference data of the KPI tables).

@@ -183,6 +183,53 @@ def test_cost_reports_hold_each_month_of_the_campaigns_daily_costs(run, server) 
         assert Decimal(str(email[month])) == email_cost, month
 
 
+def test_technician_tracking_links_each_assignment_then_those_changed(tmp_path) -> None:
+    """A first run sweeps every appointment assignment; the next asks only for the changed."""
+    with SandboxServer(customers=40, seed=31) as sandbox:
+        config = sandbox.tap_config(requests_per_second=1000, batch_config={})
+        catalog = catalog_selecting(config, ("appointment_assignments", "technician_tracking"))
+        first = run_tap(config, catalog=catalog)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert _links(first) == _expected_links(sandbox)
+        sandbox.mutate(fraction=0.1, seed=3)
+        second = run_tap(config, catalog=catalog, state=first.final_state)
+        assert second.returncode == 0, second.stderr[-3000:]
+        changed = second.ids("appointment_assignments")
+        assert 0 < len(changed) < len(first.ids("appointment_assignments"))
+        expected = {k: v for k, v in _expected_links(sandbox).items() if k in changed}
+        assert _links(second) == expected
+
+
+def _links(run: TapRun) -> dict[int, tuple]:
+    records = run.records.get("technician_tracking", [])
+    links = {
+        r["appointmentAssignmentId"]: (
+            r["technicianId"],
+            r["appointmentId"],
+            r["technicianTrackingUrl"],
+        )
+        for r in records
+    }
+    assert len(links) == len(records)
+    return links
+
+
+def _expected_links(sandbox: SandboxServer) -> dict[int, tuple]:
+    """Every assignment's technician and appointment, and the link the sandbox makes of them."""
+    tenant = sandbox.tenant_id
+    return {
+        a["id"]: (
+            a["technicianId"],
+            a["appointmentId"],
+            f"https://tracking.sandbox.example/{tenant}/{a['appointmentId']}/{a['technicianId']}",
+        )
+        for a in sandbox.generic.collections[
+            "dispatch/export/appointment-assignments"
+        ].records.values()
+        if a.get("technicianId") is not None and a.get("appointmentId") is not None
+    }
+
+
 @pytest.mark.e2e
 def test_meltano_run_loads_them_with_typed_nested_columns(database, tmp_path) -> None:
     """Nested arrays of objects are jsonb (not jsonb[]), arrays of ids bigint[]; a review

@@ -16,7 +16,10 @@ seeded by them, so the rows of a window are the rows of its days. The
 - ``marketingads/attributed-leads``: leads of the window, of each lead type;
 - ``marketingads/capacity-warnings``: the current warnings, one a campaign of a few;
 - ``marketing/campaign-cost-summary``, ``marketing/email-channel-cost`` (``from``/``to``):
-  each campaign's cost (the daily costs of the window's days), the e-mail channel's.
+  each campaign's cost (the daily costs of the window's days), the e-mail channel's;
+- ``dispatch/technician-tracking`` (``technicianId``/``appointmentId``): the link that
+  follows a technician to an appointment, for a pair of an appointment assignment
+  (404 for another pair).
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from collections.abc import Callable
 import orjson
 
 from .dataset import Dataset, iso, parse_iso_ms
-from .faults import Response
+from .faults import Response, error_response
 from .generic_records import GenericTenant
 from .protocol import Request, bad_request, json_response
 
+ASSIGNMENTS = "dispatch/export/appointment-assignments"
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 #: A window of a report is at most this long (the API's own limit is larger).
@@ -297,6 +301,19 @@ class Lookups:
             "totalCost": round(sum(self.daily_cost(0, day) for day in days), 2) if days else None
         }
 
+    def tracking_url(self, technician_id: int, appointment_id: int) -> str | None:
+        """The tracking link of an assigned technician and appointment; None for another pair."""
+        with self.generic.lock:
+            assigned = any(
+                record.get("technicianId") == technician_id
+                and record.get("appointmentId") == appointment_id
+                for record in self.generic.collections[ASSIGNMENTS].records.values()
+            )
+        if not assigned:
+            return None
+        tenant = self.dataset.tenant_id
+        return f"https://tracking.sandbox.example/{tenant}/{appointment_id}/{technician_id}"
+
     # HTTP
 
     def routes(self, page_out: Callable[..., Response]) -> list[tuple[str, str, str, str, Handler]]:
@@ -336,6 +353,19 @@ class Lookups:
 
             return answer
 
+        def tracking(req: Request) -> Response:
+            try:
+                technician = int(req.query["technicianId"])
+                appointment = int(req.query["appointmentId"])
+            except (KeyError, ValueError):
+                return bad_request("technicianId and appointmentId are required integers")
+            url = self.tracking_url(technician, appointment)
+            if url is None:
+                return error_response(
+                    404, f"Technician {technician} is not assigned to appointment {appointment}"
+                )
+            return json_response({"technicianTrackingUrl": url})
+
         def warnings(req: Request) -> Response:
             data = self.capacity_warnings()
             return json_response(
@@ -350,6 +380,7 @@ class Lookups:
         return [
             ("GET", "dispatch", "business-hours", "tn.dis.businesshours:r", business_hours),
             ("POST", "dispatch", "capacity", "tn.dis.capacity:w", capacity),
+            ("GET", "dispatch", "technician-tracking", "tn.dis.techniciantracking:r", tracking),
             ("GET", "marketingads", "performance", "tn.mads.performance:r", report("performance")),
             (
                 "GET",

@@ -43,6 +43,7 @@ from tap_servicetitan.client import ExportStream, ListStream
 from tap_servicetitan.fanout import (
     PAGE_END,
     PARENT_IDS,
+    PARENT_VALUES,
     SWEEP,
     OrderedWindow,
     PageEnd,
@@ -84,6 +85,10 @@ class ChildStream(ListStream):
     takes_modified_since: t.ClassVar[bool] = False
     #: The records have no id: number them within their parent (``LINE_NUMBER``).
     numbered: t.ClassVar[bool] = False
+    #: Query parameters taken from the parent record's fields of the same names, for an
+    #: endpoint that asks for them rather than for a parent id in its path
+    #: (``technician-tracking?technicianId=&appointmentId=``); the records carry them too.
+    parent_params: t.ClassVar[tuple[str, ...]] = ()
     #: Opt-in: one request per parent is expensive.
     selected_by_default = False
     #: One state entry for the stream, never one per group of parents.
@@ -92,9 +97,16 @@ class ChildStream(ListStream):
     parent: ServiceTitanStream
 
     @property
-    def placeholder(self) -> str:
-        """The path's parent-id placeholder name (``id`` in ``customers/{id}/notes``)."""
+    def placeholder(self) -> str | None:
+        """The path's parent-id placeholder name (``id`` in ``customers/{id}/notes``), if any."""
+        if "{" not in self.path:
+            return None
         return self.path.split("{", 1)[1].split("}", 1)[0]
+
+    @cached_property
+    def _parent_values(self) -> dict[int | str, dict]:
+        """Parent id -> its ``parent_params`` values, for the requests not yet made."""
+        return {}
 
     @cached_property
     def sweep_due(self) -> bool:
@@ -117,6 +129,7 @@ class ChildStream(ListStream):
         if context and context.get(SWEEP):
             yield from self._sweep()
         elif context and not self.sweep_due:
+            self._parent_values.update(context.get(PARENT_VALUES) or {})
             yield from self._children_of(context[PARENT_IDS], last=bool(context.get(PAGE_END)))
 
     @override
@@ -124,6 +137,7 @@ class ChildStream(ListStream):
         """A page of one parent's children; never the list streams' bookmark filter."""
         params = {"page": next_page_token or 1, "pageSize": self.page_size} if self.paged else {}
         params.update(self.active_param())
+        params.update({name: (context or {}).get(name) for name in self.parent_params})
         since = (context or {}).get("modifiedOnOrAfter")
         if since and self.takes_modified_since:
             params["modifiedOnOrAfter"] = since
@@ -168,7 +182,11 @@ class ChildStream(ListStream):
         Numbered records are numbered in the API's order; such endpoints take
         no ``modifiedOnOrAfter``, so a parent's lines are always read whole.
         """
-        context: dict = {self.placeholder: parent_id}
+        context: dict = {self.placeholder: parent_id} if self.placeholder else {}
+        values = self._parent_values.pop(parent_id, {}) if self.parent_params else {}
+        if self.parent_params and any(values.get(name) is None for name in self.parent_params):
+            return []  # nothing to ask for (an assignment without a technician)
+        context.update(values)
         if since:
             context["modifiedOnOrAfter"] = since
         try:
@@ -177,6 +195,7 @@ class ChildStream(ListStream):
             self.logger.warning("No %s of %s %s: %s", self.name, self.parent.name, parent_id, gone)
             return []
         for number, record in enumerate(records, start=1):
+            record.update(values)
             record[self.parent_key] = parent_id
             if self.numbered:
                 record[LINE_NUMBER] = number
@@ -187,7 +206,8 @@ class ChildStream(ListStream):
     def _sweep(self) -> Iterator[dict]:
         """Visit every parent, resuming an interrupted sweep at its last parent page."""
         state = self.stream_state
-        feed = ParentFeed(self.parent, state.get("sweep_from"))
+        feed = ParentFeed(self.parent, state.get("sweep_from"), self.parent_params)
+        self._parent_values = feed.values
         since = state.get("changed_since")
         self.logger.info(
             "Sweeping every parent of '%s'%s",
@@ -234,9 +254,14 @@ class ParentFeed:
     parent's state is read or written.
     """
 
-    def __init__(self, parent: ServiceTitanStream, resume_point: str | None) -> None:
+    def __init__(
+        self, parent: ServiceTitanStream, resume_point: str | None, fields: tuple[str, ...] = ()
+    ) -> None:
         self.parent = parent
         self.resume_point = resume_point
+        self.fields = fields
+        #: Parent id -> its ``fields``, for each id yielded (the child pops them).
+        self.values: dict[int | str, dict] = {}
         #: Server time (``Date`` header) of the first answer.
         self.server_time: dt.datetime | None = None
 
@@ -248,7 +273,10 @@ class ParentFeed:
         while True:
             response = send(self._params(token, page))
             body = page_body(response)
-            yield from (record["id"] for record in body.get("data") or ())
+            for record in body.get("data") or ():
+                if self.fields:
+                    self.values[record["id"]] = {name: record.get(name) for name in self.fields}
+                yield record["id"]
             if isinstance(self.parent, ExportStream):
                 token = body.get("continueFrom") or token
                 yield PageEnd(token)

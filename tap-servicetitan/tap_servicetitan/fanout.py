@@ -34,6 +34,7 @@ class Child(t.Protocol):
     selected: bool
     sweep_due: bool
     parent: Stream
+    parent_params: tuple[str, ...]
 
     def sync(self, context: Context | None = None) -> None: ...
 
@@ -49,6 +50,8 @@ SWEEP = "sweep"
 PARENT_IDS = "parent_ids"
 #: Context key set on the last group of a parent page: every child is emitted before the sync ends.
 PAGE_END = "page_end"
+#: Context key of the parents' fields some child asks with (parent id -> field -> value).
+PARENT_VALUES = "parent_values"
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ class ParentGroups:
         self.parent = parent
         self.group_size = group_size
         self._ids: list[int] = []
+        #: id -> the parent's fields a child asks with (``parent_params``), for the group
+        self._values: dict[int, dict] = {}
         #: A group was handed over since the last flush (its children may be in flight).
         self._in_flight = False
 
@@ -158,11 +163,18 @@ class ParentGroups:
         """Whether a selected child reads the parents of this run (no sweep due)."""
         return any(not child.sweep_due for child in self.children)
 
+    @cached_property
+    def parent_params(self) -> tuple[str, ...]:
+        """The parent fields the selected children ask with (``technicianId`` ...)."""
+        return tuple(sorted({name for child in self.children for name in child.parent_params}))
+
     def add(self, record: dict) -> Iterator[Context]:
         """Take one parent record; a context when its group is full."""
         if not self.grouping:
             return
         self._ids.append(record["id"])
+        if self.parent_params:
+            self._values[record["id"]] = {name: record.get(name) for name in self.parent_params}
         if len(self._ids) >= self.group_size:
             self._in_flight = True
             yield self._take()
@@ -189,4 +201,5 @@ class ParentGroups:
 
     def _take(self) -> Context:
         ids, self._ids = self._ids, []
-        return {PARENT_IDS: ids}
+        values, self._values = self._values, {}
+        return {PARENT_IDS: ids, PARENT_VALUES: values} if values else {PARENT_IDS: ids}

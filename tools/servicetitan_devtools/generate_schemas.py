@@ -108,10 +108,13 @@ def stream_schema(stream: str, specs: dict[str, Spec] | None = None) -> dict:
 
 def child_fields(row: ChildRow, specs: dict[str, Spec]) -> dict[str, dict]:
     """What a child stream adds to its endpoint's record: the parent's id, typed as the
-    parent's ``id``, and for records without an id their line number."""
+    parent's ``id``, the parent's fields the request asks with, and for records without
+    an id their line number."""
     module, path = stream_path(row.parent)
-    parent_id = repository_specs()[module].record(path)["id"]["schema"]
-    added = {row.parent_key: {"schema": parent_id, "required": True}}
+    parent = repository_specs()[module].record(path)
+    added = {row.parent_key: {"schema": parent["id"]["schema"], "required": True}}
+    for name in row.parent_params:  # asked with, so never null
+        added[name] = {"schema": parent[name]["schema"], "required": True}
     if row.numbered:
         added[LINE_NUMBER] = {"schema": {"type": "integer"}, "required": True}
     return added

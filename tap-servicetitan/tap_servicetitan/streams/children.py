@@ -47,6 +47,8 @@ class ChildRow:
     #: Where an answer holds the records: a page (``PAGE``), the answer itself
     #: (``ONE_RECORD``) or a JSON array of them (``ARRAY``); the last two are not paged.
     records_in: str = PAGE
+    #: Query parameters taken from the parent record's fields (see ChildStream.parent_params).
+    parent_params: tuple[str, ...] = ()
 
     @property
     def reference_url(self) -> str:
@@ -148,6 +150,11 @@ CHILD_ROWS: tuple[ChildRow, ...] = (
         replication_key=None, records_in=ARRAY,
     ),
     ChildRow(
+        "technician_tracking", "appointment_assignments", "dispatch", "technician-tracking",
+        "tn.dis.techniciantracking:r", "appointmentAssignmentId", ("appointmentAssignmentId",),
+        replication_key=None, records_in=ONE_RECORD, parent_params=("technicianId", "appointmentId"),
+    ),
+    ChildRow(
         "employee_payrolls", "employees", "payroll", "employees/{employee}/payrolls",
         "tn.prl.employees:r", "employeeId", ("employeeId", "id"),
         takes_modified_since=True, takes_active=True,
@@ -203,6 +210,7 @@ def _child_class(row: ChildRow, parent: type[ServiceTitanStream]) -> type[ChildS
             "filters_active": row.takes_active,
             "numbered": row.numbered,
             "records_in": row.records_in,
+            "parent_params": row.parent_params,
             "paged": row.records_in == PAGE,
         },
     )
