@@ -23,10 +23,15 @@ $(STAMP): pyproject.toml */pyproject.toml
 plugins: venv
 	UV_COMPILE_BYTECODE=1 $(BIN)/meltano install
 
+# Two test processes (pytest-xdist), each test file on one of them (--dist loadfile: a
+# file's module fixtures, sandboxes and warehouses, are built once). Every test writes
+# under its own process's temporary folders (tests/support/isolation.py), so plain
+# `pytest` and `make test PYTEST_WORKERS=0` run the same suite one test at a time.
+PYTEST_WORKERS ?= 2
 test: plugins
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # make demo DEMO_ARGS="--customers 20000"   (see: .venv/bin/servicetitan-demo --help)
 DEMO_ARGS ?=

@@ -61,8 +61,13 @@ def batch_root() -> Path:
 
 
 def dbt_target() -> Path:
-    """dbt's target folder in the tests (manifest, compiled SQL, partial parsing, docs)."""
-    return scratch() / "dbt" / "target"
+    """dbt's target folder in the tests (manifest, compiled SQL, partial parsing, docs).
+
+    Made at once: ``dbt docs serve`` copies its page into it and fails when it is missing.
+    """
+    folder = scratch() / "dbt" / "target"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def env() -> dict[str, str]:
