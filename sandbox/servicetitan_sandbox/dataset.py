@@ -462,10 +462,6 @@ class Dataset:
         """Deactivate a record the way ServiceTitan reports deletions (``active: false``)."""
         return self.update(stream, rid, active=False)
 
-    def advance_clock(self, ms: int) -> None:
-        with self.lock:
-            self.now_ms += int(ms)
-
     # ------------------------------------------------------------------ internals
 
     def _new_id(self, stream: str) -> int:

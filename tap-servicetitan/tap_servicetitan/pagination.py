@@ -115,9 +115,6 @@ class ExportPaginator(BaseAPIPaginator[str | None]):
     end. Its ``continueFrom`` is the resume point for the next run.
     """
 
-    def __init__(self, start_from: str | None) -> None:
-        super().__init__(start_from)
-
     def has_more(self, response: requests.Response) -> bool:
         return bool(page_body(response).get("hasMore"))
 
