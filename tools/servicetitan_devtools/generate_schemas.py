@@ -29,13 +29,16 @@ from functools import cache
 from pathlib import Path
 
 from servicetitan_devtools.openapi import Spec, field_types, load_specs, nullable, repository_specs
+from servicetitan_orchestration.project import project_dir
 from servicetitan_sandbox.reference import endpoints
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import TAP_STREAMS
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS_DIR = ROOT / "tap-servicetitan" / "tap_servicetitan" / "schemas"
+
+def schemas_dir() -> Path:
+    """The tap's schemas in the project (SERVICETITAN_PROJECT_DIR, else the current directory)."""
+    return project_dir() / "tap-servicetitan" / "tap_servicetitan" / "schemas"
 
 
 @cache
@@ -151,11 +154,12 @@ def rendered(stream: str) -> str:
 
 def stale_schemas() -> list[str]:
     """Streams whose committed schema differs from a fresh generation."""
+    folder = schemas_dir()
     return [
         stream
         for stream in stream_urls()
-        if not (SCHEMAS_DIR / f"{stream}.json").is_file()
-        or (SCHEMAS_DIR / f"{stream}.json").read_text() != rendered(stream)
+        if not (folder / f"{stream}.json").is_file()
+        or (folder / f"{stream}.json").read_text() != rendered(stream)
     ]
 
 
@@ -184,12 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         for stream in stale:
             print(f"stale schema: {stream} (run servicetitan-generate-schemas)")
         return 1 if stale else 0
-    SCHEMAS_DIR.mkdir(parents=True, exist_ok=True)
+    folder = schemas_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     for stream in stream_urls():
-        path = SCHEMAS_DIR / f"{stream}.json"
+        path = folder / f"{stream}.json"
         schema = stream_schema(stream)
         path.write_text(rendered(stream))
-        print(f"{path.relative_to(ROOT)}: {len(field_types(schema))} fields")
+        print(f"{path}: {len(field_types(schema))} fields")
     return 0
 
 

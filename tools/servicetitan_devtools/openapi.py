@@ -29,8 +29,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SPECS_DIR = ROOT / "api-reference" / "openapi"
+from servicetitan_orchestration.project import project_dir
 
 #: Levels of nested objects below a record that keep their properties.
 MAX_DEPTH = 4
@@ -211,10 +210,15 @@ def load_specs(where: Path) -> dict[str, Spec]:
     return specs
 
 
+def specs_dir() -> Path:
+    """The copy of the specs: api-reference/openapi/ of the project (SERVICETITAN_PROJECT_DIR or cwd)."""
+    return project_dir() / "api-reference" / "openapi"
+
+
 @cache
 def repository_specs() -> dict[str, Spec]:
     """The copy in the repository, by module URL path."""
-    return load_specs(SPECS_DIR)
+    return load_specs(specs_dir())
 
 
 def endpoint_scope(module: str, resource: str, method: str = "GET") -> str | None:
