@@ -231,6 +231,15 @@ def _expected_links(sandbox: SandboxServer) -> dict[int, tuple]:
 
 
 @pytest.mark.e2e
+def test_the_preflight_passes_with_them_selected(database, tmp_path) -> None:
+    """Their module's probes need no report window (none is made for the ad reports)."""
+    with SandboxServer(customers=20, seed=37) as sandbox:
+        project = MeltanoProject(sandbox, database, tmp_path, select=STREAMS)
+        result = project.preflight()
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+@pytest.mark.e2e
 def test_meltano_run_loads_them_with_typed_nested_columns(database, tmp_path) -> None:
     """Nested arrays of objects are jsonb (not jsonb[]), arrays of ids bigint[]; a review
     without its key field is loaded; every new stream's rows are in PostgreSQL."""

@@ -4,9 +4,10 @@ The preflight proves a scope is granted with one request to a list endpoint
 that needs that scope, asking for one record (``pageSize=1``). This module picks,
 from the API reference beside it (``reference/endpoints.json``), the simplest such
 endpoint for every scope: a list endpoint (never an export feed) with a
-``pageSize`` parameter and no path parameter other than the tenant, fewest path
-segments first. Scopes without one are left out; the preflight then relies on
-the scopes the token names.
+``pageSize`` parameter, no path parameter other than the tenant and no query
+parameter the OpenAPI specs say is required (a report's ``fromUtc``/``toUtc``,
+which a probe of one record does not send), fewest path segments first. Scopes
+without one are left out; the preflight then relies on the scopes the token names.
 
 Usage: ``servicetitan-generate-probe-endpoints [--check]``
 """
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 
 from servicetitan_devtools.generate_schemas import reference
+from servicetitan_devtools.openapi import repository_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "preflight" / "servicetitan_preflight" / "probe_endpoints.json"
@@ -34,7 +36,22 @@ def cheap_resource(endpoint: dict) -> str | None:
     if not match or endpoint["kind"] != "list" or "pageSize" not in endpoint["query"]:
         return None
     resource = match["resource"]
-    return None if "{" in resource else resource
+    if "{" in resource or required_query(endpoint["url"]):
+        return None
+    return resource
+
+
+def required_query(url: str) -> list[str]:
+    """The query parameters the OpenAPI specs say the GET at ``url`` requires."""
+    module, _, rest = url.lstrip("/").partition("/")
+    spec = repository_specs().get(module)
+    path = "/tenant/{tenant}/" + rest.split("/tenant/{tenant}/", 1)[1]
+    for prefix in ("", "/v2"):
+        operation = spec.document["paths"].get(prefix + path, {}).get("get") if spec else None
+        if operation is not None:
+            parameters = operation.get("parameters", ())
+            return [p["name"] for p in parameters if p.get("in") == "query" and p.get("required")]
+    return []
 
 
 def probe_endpoints() -> dict[str, str]:
