@@ -472,7 +472,8 @@ def test_multi_tenant_command(sandbox, database, tmp_path) -> None:
         TARGET_POSTGRES_USER=database["user"],
         TARGET_POSTGRES_DATABASE=database["dbname"],
     )
-    del env["MELTANO_SYS_DIR_ROOT"]  # the copy installs its own plugins in its own .meltano
+    for scratch in ("MELTANO_SYS_DIR_ROOT", "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        del env[scratch]  # the copy's own: its .meltano (its plugins), its transforms/target
     installed = shell("meltano install", cwd=project, env=env, timeout=600)
     assert installed.returncode == 0, installed.stderr[-3000:]
     (command,) = commands_for("test_multi_tenant_command")
