@@ -142,6 +142,28 @@ def test_a_null_key_field_is_loaded_under_a_surrogate_with_one_warning(run) -> N
     assert len(lines) == 1, run.stderr[-3000:]
 
 
+def test_a_review_without_external_id_keeps_its_surrogate_when_edited() -> None:
+    """The surrogate is a hash of what identifies a review (site, author, date, job), not
+    of its text: an edited review replaces its row instead of adding one."""
+    with SandboxServer(customers=20, seed=41) as sandbox:
+        config = sandbox.tap_config(requests_per_second=1000, batch_config={})
+        catalog = catalog_selecting(config, ("reviews",))
+        reviews = sandbox.generic.collections["marketingreputation/reviews"]
+        first_review = reviews.in_key_order()[0]
+        keys = []
+        for text in ("Great service", "Great service, edited"):
+            reviews.put(first_review | {"review": text})
+            sandbox.faults.corrupt_next(
+                "record", endpoint="marketingreputation/reviews", field="externalId", value=None
+            )
+            result = run_tap(config, catalog=catalog)
+            assert result.returncode == 0, result.stderr[-3000:]
+            (edited,) = [r for r in result.records["reviews"] if r["review"] == text]
+            assert edited["externalId"].startswith("null-")
+            keys.append((edited["externalId"], edited["platform"]))
+        assert keys[0] == keys[1]
+
+
 def test_attributed_leads_are_keyed_by_the_record_each_lead_is_of(run, server) -> None:
     records = run.records["attributed_leads"]
     windows = daily_windows(today_utc(), ADS_DAYS)

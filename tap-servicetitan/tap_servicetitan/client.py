@@ -82,6 +82,9 @@ class ServiceTitanStream(RESTStream):
     #: Where an answer holds the records (pagination.py): a page's ``data`` list, the
     #: answer itself (``ONE_RECORD``), a JSON array (``ARRAY``) or a property's list.
     records_in: t.ClassVar[str] = PAGE
+    #: What identifies a record when a key field is null (dotted paths, record_checks.py);
+    #: empty: the whole record.
+    surrogate_basis: t.ClassVar[tuple[str, ...]] = ()
     #: The HTTP method of the endpoint (``POST`` for a query such as ``dispatch/capacity``).
     request_method: t.ClassVar[str] = "GET"
     #: Fields the tap adds to every record (name -> JSON schema); the schema generator

@@ -17,10 +17,13 @@ once per stream from its schema):
   warned about once per stream and field;
 - a key field that is null or missing (a review without ``externalId``) gets
   a surrogate value, so the record is loaded (a key column cannot hold
-  null): ``null-`` and 16 hex digits of a hash of the record for text keys,
-  minus a 60-bit hash for integer keys (real ids are positive). The same
-  record gets the same value on every run; a changed one gets another (the
-  old row stays). Warned once per stream and field, naming a record;
+  null): ``null-`` and 16 hex digits of a hash for text keys, minus a 60-bit
+  hash for integer keys (real ids are positive). The hash is of the fields
+  the stream names as what identifies its records (``surrogate_basis``: a
+  review's platform, author and date; an ad report row's day and campaign
+  names), else of the whole record, so the same record gets the same value
+  on every run, even once changed. Warned once per stream and field, naming
+  a record;
 - decimal strings in number fields, the API's usual form of money, become
   exact numbers; ``NaN`` and infinities (``"Infinity"`` in ad statistics),
   which have no JSON form, become null, with a warning naming the stream,
@@ -136,8 +139,12 @@ class RecordCheck:
 
     def _surrogate_key(self, row: dict, name: str) -> str | int:
         """A key value for a record whose key field ``name`` is null: a hash of the record."""
+        basis = getattr(self.stream, "surrogate_basis", ())
+        identity = {path: dotted_value(row, path) for path in basis} if basis else row
         digest = hashlib.sha256(
-            orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+            orjson.dumps(
+                identity, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
+            )
         ).hexdigest()
         value: str | int = (
             -(int(digest[:15], 16) + 1) if name in self.integers else f"null-{digest[:16]}"
@@ -306,6 +313,14 @@ def number_tree(spec: dict) -> NumberTree:
         elif sub := number_tree(inner):
             tree[name] = sub
     return tree
+
+
+def dotted_value(record: dict, path: str) -> t.Any:
+    """``record``'s value at ``campaign.name``; None where a step is absent or not an object."""
+    value: t.Any = record
+    for step in path.split("."):
+        value = value.get(step) if isinstance(value, dict) else None
+    return value
 
 
 def _shown(value: t.Any) -> str:

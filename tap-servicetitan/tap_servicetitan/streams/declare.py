@@ -55,13 +55,19 @@ class Module:
         keys: tuple[str, ...] = ID,
         incremental: bool = False,
         active: bool = False,
+        surrogate_basis: tuple[str, ...] = (),
     ) -> type[ListStream]:
         """A list endpoint: ``incremental`` by ``modifiedOnOrAfter``, else read whole each run.
 
         ``active``: the endpoint takes an ``active`` filter, so the stream asks for ``Any``.
+        ``surrogate_basis``: what identifies a record whose key field is null (client.py).
         """
         replication_key = "modifiedOn" if incremental else None
-        return self._stream(ListStream, name, resource, scope, keys, replication_key, active=active)
+        stream = self._stream(
+            ListStream, name, resource, scope, keys, replication_key, active=active
+        )
+        stream.surrogate_basis = surrogate_basis
+        return stream
 
     def _stream(
         self,

@@ -52,6 +52,14 @@ class PerformanceStream(_MarketingAds, WindowStream):
     extra_params: t.ClassVar[dict[str, str]] = {"performanceSegmentationType": "Campaign"}
     primary_keys = ("date", "campaignId")
     windows_text = f"the last {ADS_DAYS} days, a day at a time, each run"
+    #: A campaign the ads platform alone knows (``campaign.id`` null): its day and names.
+    surrogate_basis = (
+        "date",
+        "campaign.externalId",
+        "campaign.name",
+        "adGroup.id",
+        "keyword.id",
+    )
     added_properties: t.ClassVar[dict[str, dict]] = {
         "date": DATE,
         "campaignId": INTEGER_OR_NULL,
