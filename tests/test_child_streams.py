@@ -169,6 +169,25 @@ def test_sweep_asks_only_for_children_changed_since_the_last_sweep(runs) -> None
         assert state[name]["changed_since"] > first_since, name
 
 
+def test_membership_type_items_point_at_the_sandbox_records(runs, server) -> None:
+    """Items of membership types name recurring service types and business units that exist."""
+    generic = server.generic.collections
+    service_types = generic["memberships/export/recurring-service-types"].ids()
+    business_units = generic["settings/export/business-units"].ids()
+    items = runs["after_first"]["membership_type_recurring_service_items"]
+    discounts = runs["after_first"]["membership_type_discounts"]
+    assert any(items.values()) and any(discounts.values())
+    for type_id, children in items.items():
+        assert all(c["recurringServiceTypeId"] in service_types for c in children)
+        assert all(c["membershipTypeId"] == type_id for c in children)
+    for children in discounts.values():
+        assert all(c["targetId"] in business_units for c in children)
+    (booked,) = runs["after_first"]["job_booked_log"][next(iter(server.dataset.ids("jobs")))]
+    job = server.dataset.get("jobs", booked["jobId"])
+    assert booked["jobAppointmentId"] == job["firstAppointmentId"]
+    assert booked["createdOn"] < booked["start"]
+
+
 def test_child_state_does_not_grow_with_parents(runs) -> None:
     for name in ROWS:
         for run in ("first", "incremental", "sweep"):

@@ -101,9 +101,9 @@ def _booked_log(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
 
 
 def _membership_discount(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
-    """A membership type's discount on one business unit's work (101 to 110)."""
+    """A membership type's discount on one business unit's work (``links``: a real one)."""
     return {
-        "targetId": 101 + cid % 10,
+        "targetId": 0,
         "discount": rng.choice([5.0, 10.0, 15.0, 20.0]),
         "id": cid,
         "createdOn": iso(ms),
@@ -132,10 +132,10 @@ def _duration_billing_item(rng: random.Random, parent: dict, cid: int, ms: int) 
 
 
 def _recurring_service_item(rng: random.Random, parent: dict, cid: int, ms: int) -> dict:
-    """A visit a membership type includes: a recurring service type (194000001 to 194000008)."""
+    """A visit a membership type includes: a recurring service type (``links``: a real one)."""
     return {
         "membershipTypeId": parent["id"],
-        "recurringServiceTypeId": 194_000_001 + cid % 8,
+        "recurringServiceTypeId": 0,
         "offset": rng.choice([0, 1, 6]),
         "offsetType": "Months",
         "allocation": rng.choice([25.0, 50.0, 100.0]),
@@ -212,6 +212,9 @@ class ChildKind:
     #: what an answer is: a page of children, the parent's latest child alone
     #: (``one``, 404 when none) or a JSON array of every child (``array``)
     shape: str = "page"
+    #: fields holding an id of a generated collection (field -> collection): the maker's
+    #: value is replaced by one of the collection's ids
+    links: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def endpoint(self) -> dict:
@@ -254,7 +257,8 @@ KINDS = (
               _booked_log, 1, least=1, shape="one"),
     ChildKind("membership_type_discounts", "memberships", "membership-types/{id}/discounts",
               "memberships/export/membership-types", "tn.mem.membershiptypes:r",
-              _membership_discount, 3, shape="array"),
+              _membership_discount, 3, shape="array",
+              links=(("targetId", "settings/export/business-units"),)),
     ChildKind("membership_type_duration_billing_items", "memberships",
               "membership-types/{id}/duration-billing-items",
               "memberships/export/membership-types", "tn.mem.membershiptypes:r",
@@ -262,7 +266,8 @@ KINDS = (
     ChildKind("membership_type_recurring_service_items", "memberships",
               "membership-types/{id}/recurring-service-items",
               "memberships/export/membership-types", "tn.mem.membershiptypes:r",
-              _recurring_service_item, 2, shape="array"),
+              _recurring_service_item, 2, shape="array",
+              links=(("recurringServiceTypeId", "memberships/export/recurring-service-types"),)),
     ChildKind("job_notes", "jpm", "jobs/{id}/notes", "jobs", "tn.jpm.jobs:r", _job_note, 2),
     ChildKind("job_splits", "payroll", "jobs/{id}/splits", "jobs", "tn.prl.jobs:r", _split, 2,
               modified_filter=True),
@@ -369,7 +374,11 @@ class Children:
         """The ``n``-th child of ``parent``, created at ``ms``."""
         cid = _number(parent["id"]) * MAX_CHILDREN + n
         if kind.make is not None:
-            return kind.make(rng, parent, cid, ms)
+            child = kind.make(rng, parent, cid, ms)
+            for name, collection in kind.links:
+                pool = self.generic.id_pools[collection]
+                child[name] = pool[cid % len(pool)]
+            return child
         maker = RecordMaker(kind.endpoint, self.generic.id_pools, rng)
         fields = kind.endpoint["fields"]
         key = {}
