@@ -34,7 +34,9 @@ invoice's ``items``), which no JSON function reads without unnesting it
 first. Here an array whose items are objects or arrays (or untyped) is one
 ``jsonb`` column holding the JSON array as sent, its item schema (the
 fields of an invoice item) staying in the catalog; arrays of scalars keep
-their typed PostgreSQL arrays and objects their ``jsonb``.
+their typed PostgreSQL arrays and objects their ``jsonb``. A ``jsonb[]``
+column an earlier version made becomes ``jsonb`` on the first load (its
+values converted in place, an array of objects becoming a JSON array).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import typing as t
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import sqlalchemy
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from target_postgres.connector import PostgresConnector
 from target_postgres.sinks import PostgresSink
@@ -95,6 +98,46 @@ class ServiceTitanPostgresConnector(PostgresConnector):
         if holds_nested_items(jsonschema):
             return JSONB()
         return super()._handle_array_type(jsonschema)
+
+    @override
+    def _adapt_column_type(
+        self,
+        schema_name: str,
+        table_name: str,
+        column_name: str,
+        sql_type: t.Any,
+        connection: sqlalchemy.engine.Connection,
+        column_object: sqlalchemy.Column | None,
+    ) -> None:
+        """A ``jsonb[]`` column now declared ``jsonb`` is converted, values included."""
+        current = (
+            column_object.type
+            if column_object is not None
+            else self._get_column_type(
+                schema_name=schema_name,
+                table_name=table_name,
+                column_name=column_name,
+                connection=connection,
+            )
+        )
+        if (
+            isinstance(sql_type, JSONB)
+            and isinstance(current, ARRAY)
+            and isinstance(current.item_type, JSONB)
+        ):
+            column = self._engine.dialect.identifier_preparer.quote(column_name)
+            table = self._engine.dialect.identifier_preparer.format_table(
+                sqlalchemy.table(table_name, schema=schema_name)
+            )
+            connection.execute(
+                sqlalchemy.text(
+                    f"ALTER TABLE {table} ALTER COLUMN {column} TYPE jsonb USING to_jsonb({column})"
+                )
+            )
+            return
+        super()._adapt_column_type(
+            schema_name, table_name, column_name, sql_type, connection, column_object
+        )
 
 
 class ServiceTitanPostgresSink(PostgresSink):
