@@ -80,11 +80,14 @@
             );
             analyze kpi_rows
         {%- endcall -%}
+        {#- the stored rows the model's rows replace: all of the tenant's on a
+            --full-refresh, else those of the partitions recomputed -#}
+        {%- set replaced = 'true' if full_refresh and not config.get('keeps_partitions')
+            else 'stored.' ~ partition ~ ' in (select kpi_dirty.partition from kpi_dirty)' -%}
         {%- call statement('kpi_incremental_delete') -%}
             delete from {{ target_relation }} as stored
             where stored.tenant_id = {{ tenant_id }}
-                and {{ 'true' if full_refresh and not config.get('keeps_partitions')
-                    else 'stored.' ~ partition ~ ' in (select kpi_dirty.partition from kpi_dirty)' }}
+                and {{ replaced }}
                 and not exists (
                     select 1
                     from kpi_rows as fresh
@@ -105,6 +108,9 @@
                 select 1
                 from {{ target_relation }} as stored
                 where stored.tenant_id = fresh.tenant_id
+                    -- only the replaced rows can equal the model's (the planner
+                    -- otherwise hashes every stored row of the table)
+                    and {{ replaced }}
                     and stored.{{ partition }} = fresh.{{ partition }}
                     and {{ kpi_key_text('stored', keys) }} = {{ kpi_key_text('fresh', keys) }}
                     and ({% for name in compared %}fresh.{{ name }}{{ ', ' if not loop.last }}{% endfor %})

@@ -291,8 +291,9 @@
             {%- set value = adapter.quote(entry['column']) %}
             {%- set kind = entry.get('kind', 'day') %}
             {%- set differs = entry.get('when') == 'differs' %}
-            {#- the stored row of each changed row: a join on the key (a lookup
-                by key per changed row), not a condition on every stored row #}
+            {#- the stored row of each changed row, looked up by key (the keys
+                gathered into an array: a join planned as a scan of the stored
+                rows holding a value, 0.2 s for 1% of 750k rows) #}
             select
                 '{{ entry['queue'] }}' as queue,
                 {{ 'existing.' ~ value if kind == 'day' else 'null::date' }} as day,
@@ -301,6 +302,7 @@
             inner join {{ changed }} as changed
                 on changed.tenant_id = existing.tenant_id and changed.st_id = existing.st_id
             where existing.tenant_id = {{ tenant_id }}
+                and existing.st_id = any(array(select keys.st_id from {{ changed }} as keys))
                 and existing.{{ value }} is not null
                 {%- if differs %}
                 and {{ servicetitan_row_differs('changed', 'existing') }}

@@ -17,8 +17,9 @@ open_invoices as (
     select * from {{ ref('st_invoices') }}
     where tenant_id = {{ servicetitan_tenant_id() }}
         and coalesce(active, true)
-        and balance is not null
-        and balance <> 0
+        -- a balance other than 0 (not null), as two ranges of st_invoices'
+        -- index on balance
+        and (balance > 0 or balance < 0)
         and sync_status is distinct from 'Pending'
 ),
 

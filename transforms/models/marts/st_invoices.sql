@@ -1,5 +1,6 @@
 -- st_invoices: one row per invoice, with status Paid / Unpaid.
--- Feeds lifetime_value of st_customers.
+-- Feeds lifetime_value of st_customers. Indexed by customer, job, and balance
+-- (kpi_ar_aging reads the open invoices, a few percent of them, by it).
 {{ config(
     meta={
         'raw_tables': ['invoices'],
@@ -9,6 +10,7 @@
     indexes=[
         {'columns': ['tenant_id', 'customer_id']},
         {'columns': ['tenant_id', 'job_id']},
+        {'columns': ['tenant_id', 'balance']},
     ],
 ) }}
 
