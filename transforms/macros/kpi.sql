@@ -1,5 +1,5 @@
 {#-
-  What the KPI models share (models/kpi; README, "KPI tables"): the tenant's time
+  What the KPI models share (models/kpi; docs/kpi-tables.md): the tenant's time
   zone and local dates, the run's date, and what changed since a model last ran.
 
   Incremental KPIs work by partition (a local date, a month, a payment):
@@ -183,7 +183,7 @@
 
 {#-
   A rate: numerator / denominator rounded to `scale` places, null when the
-  denominator is 0 (README, "KPI tables": rates are stored with their numerator and denominator).
+  denominator is 0 (docs/kpi-tables.md: rates are stored with their numerator and denominator).
 -#}
 {% macro kpi_rate(numerator, denominator, scale=4) -%}
     round(({{ numerator }})::numeric / nullif({{ denominator }}, 0), {{ scale }})

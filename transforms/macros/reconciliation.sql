@@ -1,5 +1,5 @@
 {#-
-  Record reconciliation (README, "Reconciliation"): the raw tables the tap's
+  Record reconciliation (docs/reports.md, "Reconciliation"): the raw tables the tap's
   record_counts stream counted, read by st_reconciliation and its test.
 -#}
 

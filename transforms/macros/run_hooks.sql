@@ -72,7 +72,7 @@
         recorded_at timestamptz not null
     );
 
-    -- st_sync_log: one row per st_* table per run (README, "The st_* tables")
+    -- st_sync_log: one row per st_* table per run (docs/st-tables.md)
     create table if not exists {{ log }} (
         tenant_id bigint not null,
         st_id bigint generated always as identity,

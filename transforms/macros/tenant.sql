@@ -4,7 +4,7 @@
   staging models read `tenant_id` from the rows. There is no tenant setting.
 
   One raw schema holds one tenant (each tenant's loader writes its own schema;
-  README, "Many tenants"). At the start of every invocation,
+  docs/many-tenants.md). At the start of every invocation,
   servicetitan_raw_schema_tenant() reads which tenant the raw schema holds and
   on-run-start records it in servicetitan_raw_tenants, beside the st_* tables;
   servicetitan_tenant_id() is that tenant, the key of this run's state

@@ -1,6 +1,6 @@
 -- Accounts receivable aging: one snapshot per local date a run happens (a
--- later run the same day replaces it; earlier days are kept). Rules: README,
--- "KPI tables".
+-- later run the same day replaces it; earlier days are kept). Rules:
+-- docs/kpi-tables.md.
 {%- set run_date = kpi_run_date() %}
 {{ config(
     unique_key=['tenant_id', 'snapshot_date', 'invoice_id'],

@@ -1,5 +1,5 @@
 -- Business Unit Performance per local day: revenue (completed, adjustment,
--- non-job), job counts and rates, sales. Rules: README, "KPI tables".
+-- non-job), job counts and rates, sales. Rules: docs/kpi-tables.md.
 {{ config(
     unique_key=['tenant_id', 'business_unit_id', 'date'],
     partition_by='date',

@@ -1,6 +1,6 @@
 -- Marketing per campaign and local day: leads and booked calls, completed
 -- jobs and revenue, the campaign's daily cost, cost per lead and ROI.
--- Rules: README, "KPI tables".
+-- Rules: docs/kpi-tables.md.
 {%- set run_date = kpi_run_date() %}
 {{ config(
     unique_key=['tenant_id', 'campaign_id', 'date'],

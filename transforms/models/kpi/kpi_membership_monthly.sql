@@ -1,6 +1,6 @@
 -- Memberships per type, business unit and local month: active at the month's
 -- end, activations, cancellations, expirations, suspensions and churn.
--- Rules: README, "KPI tables".
+-- Rules: docs/kpi-tables.md.
 {%- set run_date = kpi_run_date() %}
 {{ config(
     unique_key=['tenant_id', 'membership_type_id', 'business_unit_id', 'month'],

@@ -1,6 +1,6 @@
 -- Technician Performance per local day: assigned completed jobs and their
 -- rates, revenue and sold hours by job splits, sales by seller, hours worked.
--- Rules: README, "KPI tables".
+-- Rules: docs/kpi-tables.md.
 {{ config(
     unique_key=['tenant_id', 'technician_id', 'date'],
     partition_by='date',

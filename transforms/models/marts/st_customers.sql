@@ -1,6 +1,6 @@
 -- st_customers: one row per customer in the raw customers table (active or
 -- not), with its chosen contacts, primary address and aggregates
--- (README, "The st_* tables", st_customers).
+-- (docs/st-tables.md, st_customers).
 --
 -- Incremental runs recompute only the customers a change touches: those whose
 -- record changed, the customers of the contacts, locations, jobs and invoices

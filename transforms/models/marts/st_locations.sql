@@ -1,4 +1,4 @@
--- st_locations: one row per location (README, "The st_* tables", st_locations).
+-- st_locations: one row per location (docs/st-tables.md, st_locations).
 -- Also the source of each customer's primary location and address.
 {{ config(
     meta={'raw_tables': ['locations'], 'customer_column': 'customer_id'},

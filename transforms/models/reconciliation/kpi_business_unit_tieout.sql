@@ -1,5 +1,5 @@
 -- KPI tie-out: ServiceTitan's own Business Unit Performance report (a report
--- stream, custom_report_<report_name>, see the README's "Reports") beside
+-- stream, custom_report_<report_name>, see docs/reports.md) beside
 -- kpi_business_unit_daily, per business unit, day and figure. Days are those
 -- the report was read for (its date parameter, one request per day); of a day
 -- read more than once, the latest reading. A business unit missing on one side

@@ -1,7 +1,7 @@
 -- Record reconciliation per run and stream: ServiceTitan's own count of the
 -- tenant's records (stream record_counts, counted by the tap before it read
--- any record) beside the warehouse's count of the same records. Rules: README,
--- "Reconciliation"; the counts: tap_servicetitan/reconciliation.py.
+-- any record) beside the warehouse's count of the same records. Rules:
+-- docs/reports.md, "Reconciliation"; the counts: tap_servicetitan/reconciliation.py.
 {{ config(
     materialized='incremental',
     unique_key=['tenant_id', 'stream', 'checked_at'],
