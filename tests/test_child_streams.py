@@ -16,7 +16,7 @@ import pytest
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.children import KINDS, ChildKind
-from servicetitan_sandbox.dataset import parse_iso_ms
+from servicetitan_sandbox.formats import parse_iso_ms
 from servicetitan_sandbox.reference import decimal_string_fields, endpoints
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import ALL_STREAMS

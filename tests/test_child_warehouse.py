@@ -23,7 +23,7 @@ import pytest
 
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.children import KINDS, ChildKind
-from servicetitan_sandbox.dataset import parse_iso_ms
+from servicetitan_sandbox.formats import parse_iso_ms
 from tap_servicetitan.fanout import GROUP_SIZE
 from tests.support.meltano_project import MeltanoProject
 

@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from servicetitan_sandbox import SandboxServer, credentials
-from servicetitan_sandbox.dataset import STREAMS, Dataset, parse_iso_ms
+from servicetitan_sandbox.dataset import STREAMS, Dataset
+from servicetitan_sandbox.formats import parse_iso_ms
 
 EXPORT_PATHS = {
     "customers": "crm/export/customers",

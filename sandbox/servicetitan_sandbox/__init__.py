@@ -4,8 +4,9 @@
 holds its records (no HTTP); ``Faults`` switches 429/5xx/drops/latency on.
 """
 
-from .dataset import STREAMS, Dataset
+from .dataset import Dataset
 from .faults import Faults
 from .server import SandboxServer
+from .store import STREAMS
 
 __all__ = ["STREAMS", "Dataset", "Faults", "SandboxServer"]

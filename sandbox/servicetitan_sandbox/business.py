@@ -21,18 +21,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 from . import business_records as br
+from .clock import PAST_END_MS, PAST_START_MS, near_midnight
 from .collection import Collection
-from .dataset import (
-    DAY_MS,
-    PAST_END_MS,
-    PAST_START_MS,
-    SECOND_OF,
-    Dataset,
-    iso,
-    money,
-    near_midnight,
-    parse_iso_ms,
-)
+from .dataset import Dataset
+from .formats import DAY_MS, SECOND_OF, iso, money, parse_iso_ms
+from .mutation import pick
 from .reference import endpoints, url_parts
 
 ITEMS = "accounting/export/invoice-items"
@@ -133,8 +126,8 @@ _day_ms: dict[str, int] = {}
 
 
 def stamp_ms(text: str) -> int:
-    """Epoch ms of a ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` stamp as :func:`~.dataset.iso` writes it
-    (fast), or of any other date-time :func:`~.dataset.parse_iso_ms` reads."""
+    """Epoch ms of a ``YYYY-MM-DDTHH:MM:SS[.fff]Z`` stamp as :func:`~.formats.iso` writes it
+    (fast), or of any other date-time :func:`~.formats.parse_iso_ms` reads."""
     second = SECOND_OF.get(text[11:19])
     if second is None or text[-1:] != "Z" or len(text) not in (20, 24):
         return parse_iso_ms(text)
@@ -630,10 +623,10 @@ class Business:
         """Changes to the dataset's jobs and invoices: business units and completion times
         corrected, adjustment invoices, partial payments. Counts per dataset stream."""
         ds, rng = self.dataset, self.rng
-        next_ids = dict(ds._next_id)
+        next_ids = dict(ds.next_id)
         untouched = self._untouched("jobs")
-        ds._pending = {}
-        completed = ds._pick(
+        completed = pick(
+            ds,
             rng,
             "jobs",
             3 * max(1, n // 20),
@@ -641,20 +634,19 @@ class Business:
         )
         for job in completed[0::3]:
             others = [bu for bu in br.BUSINESS_UNITS if bu != job["businessUnitId"]]
-            ds._change("jobs", job, businessUnitId=rng.choice(others))
+            ds.change("jobs", job, businessUnitId=rng.choice(others))
         for job in completed[1::3]:
             moved = stamp_ms(job["completedOn"]) + rng.choice((-DAY_MS, 0, DAY_MS))
             moved = max(stamp_ms(job["createdOn"]), near_midnight(rng, moved))
-            ds._change("jobs", job, completedOn=iso(moved))
+            ds.change("jobs", job, completedOn=iso(moved))
         for job in completed[2::3]:
             self._adjustment(job)
         paying = self._untouched("invoices")
-        for invoice in ds._pick(rng, "invoices", max(1, n // 10), paying):
+        for invoice in pick(ds, rng, "invoices", max(1, n // 10), paying):
             total, balance = br.cents(invoice["total"]), br.cents(invoice["balance"])
             if total > 0 and balance == total:
-                ds._change("invoices", invoice, balance=money(total * rng.randint(30, 70) // 100))
-        pending = ds._pending or {}
-        ds._commit()
+                ds.change("invoices", invoice, balance=money(total * rng.randint(30, 70) // 100))
+        pending = ds.commit()
         return {
             stream: {
                 "created": sum(1 for i in changes if i >= next_ids[stream]),
@@ -670,7 +662,7 @@ class Business:
         location = ds.by_id["locations"].get(job["locationId"])
         if original is None or customer is None or location is None:
             return
-        ds._gen_adjustment(self.rng, customer, location, job, original, ds.now_ms, ds.now_ms)
+        ds.generator.adjustment(self.rng, customer, location, job, original, ds.now_ms, ds.now_ms)
 
     def _changed(self, stream: str) -> list[dict]:
         page, _, _ = self.dataset.export_page(stream, after_version=self.watermark, limit=10**9)
@@ -702,7 +694,7 @@ class Business:
         """Calls, membership status changes and sales, GL corrections, split changes, costs."""
         ds, rng = self.dataset, self.rng
         now = ds.now_ms
-        customers = ds._pick(rng, "customers", max(1, n // 2))
+        customers = pick(ds, rng, "customers", max(1, n // 2))
         for customer in customers:
             self._lead_call(customer, now - int(rng.random() * 12 * 3_600_000))
         for membership in self._sample(MEMBERSHIPS, max(1, n // 10)):

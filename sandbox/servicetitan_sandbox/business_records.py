@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from functools import cache
 
-from .dataset import DAY_MS, iso, money
+from .formats import DAY_MS, iso, money
 
 #: The business units the dataset uses (``businessUnitId`` 101..110).
 BUSINESS_UNITS = tuple(range(101, 111))

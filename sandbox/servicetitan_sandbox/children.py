@@ -24,7 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from .dataset import DAY_MS, PAST_END_MS, Dataset, iso, parse_iso_ms
+from .clock import PAST_END_MS
+from .dataset import Dataset
+from .formats import DAY_MS, iso, parse_iso_ms
 from .generic_records import GenericTenant, RecordMaker, collection_name
 from .reference import endpoints
 

@@ -1,6 +1,6 @@
 """One tenant-wide collection of records, kept in change-version order.
 
-An export page is a ``bisect`` plus a slice, as in :mod:`.dataset`. Used by the
+An export page is a ``bisect`` plus a slice, as in :mod:`.store`. Used by the
 generated collections (generic_records.py) and the business streams (business.py).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from .dataset import parse_iso_ms
+from .formats import parse_iso_ms
 
 
 @dataclass
@@ -66,7 +66,7 @@ class Collection:
     def export_page(
         self, after_version: int | None, since_ms: int | None, limit: int
     ) -> tuple[list[dict], bool, int]:
-        """One export page: ``(records, has_more, resume_version)`` (see Dataset.export_page)."""
+        """One export page: ``(records, has_more, resume_version)`` (see RecordStore.export_page)."""
         if since_ms is not None:
             start = next(
                 (i for i, ms in enumerate(self._modified) if ms >= since_ms), len(self._modified)

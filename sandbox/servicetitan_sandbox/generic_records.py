@@ -23,9 +23,12 @@ import uuid
 from collections.abc import Callable
 
 from .business import Business
+from .clock import PAST_END_MS, PAST_START_MS
 from .collection import Collection, modified_ms
-from .dataset import DAY_MS, ID_BASE, PAST_END_MS, PAST_START_MS, Dataset, iso, money
+from .dataset import Dataset
+from .formats import DAY_MS, iso, money
 from .reference import decimal_string_fields, endpoints, url_parts
+from .store import ID_BASE
 
 #: Records without an ``id``: the fields that identify them.
 KEYS = {
@@ -279,7 +282,7 @@ class GenericTenant:
 
     def _core_pools(self) -> dict[str, range]:
         ds = self.dataset
-        return {stream: range(ID_BASE[stream] + 1, ds._next_id[stream]) for stream in ID_BASE}
+        return {stream: range(ID_BASE[stream] + 1, ds.next_id[stream]) for stream in ID_BASE}
 
     @staticmethod
     def _points_at_the_tenant(endpoint: dict) -> bool:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import orjson
 
-from .dataset import parse_iso_ms
 from .faults import Response
+from .formats import parse_iso_ms
 from .generic_records import Collection, GenericTenant, is_export
 from .protocol import DATE_LIKE, Request, bad_request, decode_continue, encode_continue
 

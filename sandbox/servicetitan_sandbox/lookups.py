@@ -30,8 +30,9 @@ from collections.abc import Callable
 
 import orjson
 
-from .dataset import Dataset, iso, parse_iso_ms
+from .dataset import Dataset
 from .faults import Response, error_response
+from .formats import iso, parse_iso_ms
 from .generic_records import GenericTenant
 from .protocol import Request, bad_request, json_response
 

@@ -26,8 +26,9 @@ import orjson
 from . import credentials
 from .children import KINDS, ChildKind, Children
 from .counts import paired_list_routes
-from .dataset import PARENT_FIELD, Dataset, parse_iso_ms
+from .dataset import Dataset
 from .faults import Faults, Response, error_response, with_faults
+from .formats import parse_iso_ms
 from .generic_records import GenericTenant
 from .generic_routes import handler as generic_handler
 from .lookups import Lookups
@@ -42,6 +43,7 @@ from .protocol import (
 )
 from .reporting import Reporting
 from .routes import CORE_ENDPOINTS, EXPORTS, Route
+from .store import PARENT_FIELD
 
 
 class SandboxServer:
