@@ -16,6 +16,7 @@ import pytest
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.children import KINDS, ChildKind
+from servicetitan_sandbox.embedded import EMBEDDED
 from servicetitan_sandbox.formats import parse_iso_ms
 from servicetitan_sandbox.reference import decimal_string_fields, endpoints
 from tap_servicetitan.children import LINE_NUMBER
@@ -32,8 +33,6 @@ KIND_OF = {
 PARENTS = {row.parent for row in ROWS.values()}
 PARENT_STREAMS = {stream.name: stream for stream in ALL_STREAMS}
 SELECTED = PARENTS | set(ROWS)
-#: Parents the sandbox's changes never touch (reference data of the KPI tables).
-UNCHANGING_PARENTS = {"membership_types"}
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +134,6 @@ def test_first_run_reads_the_children_of_every_parent(runs, name) -> None:
 @pytest.mark.parametrize("name", sorted(ROWS))
 def test_incremental_run_reads_only_the_children_of_changed_parents(runs, server, name) -> None:
     row = ROWS[name]
-    if row.parent in UNCHANGING_PARENTS:
-        pytest.skip(f"the sandbox never changes {row.parent}: the first run and sweep cover it")
     changed_parents = runs["incremental"].ids(row.parent)
     assert changed_parents, f"no {row.parent} changed: the test proves nothing"
     if PARENT_STREAMS[row.parent].replication_key:  # else read whole each run: every parent
@@ -186,6 +183,23 @@ def test_membership_type_items_point_at_the_sandbox_records(runs, server) -> Non
     job = server.dataset.get("jobs", booked["jobId"])
     assert booked["jobAppointmentId"] == job["firstAppointmentId"]
     assert booked["createdOn"] < booked["start"]
+
+
+@pytest.mark.parametrize("run", ["first", "incremental", "sweep"])
+def test_membership_types_embed_the_items_their_child_streams_read(runs, run) -> None:
+    """A membership type's durationBilling, discounts and recurringServices are its items
+    as the child endpoints answer them (active ones), less the items' own fields."""
+    types = {r["id"]: r for r in runs[run].records["membership_types"]}
+    assert types, f"no membership type in the {run} run: the test proves nothing"
+    for name, (field, fields) in EMBEDDED.items():
+        row = ROWS[name]
+        for type_id, record in types.items():
+            children = [
+                child
+                for child in runs[run].records.get(name, [])
+                if child[row.parent_key] == type_id and child.get("active", True) is True
+            ]
+            assert record[field] == [{f: c[f] for f in fields} for c in children], (name, type_id)
 
 
 def test_child_state_does_not_grow_with_parents(runs) -> None:

@@ -9,7 +9,8 @@ whatever the order of requests: by a hand-written maker, or from the
 endpoint's reference fields (:class:`~.generic_records.RecordMaker`). :meth:`Children.mutate` changes and adds
 children the way a day of work would, without touching their parents'
 ``modifiedOn`` (a note added to an old customer does not change the
-customer). Latency, the rate limit (429 with ``Retry-After``) and request
+customer), but for parents that embed their children (a membership type's
+items, see embedded.py): those change with them. Latency, the rate limit (429 with ``Retry-After``) and request
 counters come from the server's fault wrappers and route table, as for
 every endpoint.
 """
@@ -26,6 +27,7 @@ from functools import cache, cached_property
 
 from .clock import PAST_END_MS
 from .dataset import Dataset
+from .embedded import EMBEDDED, entries, parent_collections
 from .formats import DAY_MS, iso, parse_iso_ms
 from .generic_records import GenericTenant, RecordMaker, collection_name
 from .reference import endpoints
@@ -329,6 +331,10 @@ class Children:
         self.generic = generic
         self._lock = threading.Lock()
         self._by_parent: dict[tuple[str, int | str], list[dict]] = {}
+        for kind in KINDS:
+            if kind.name in EMBEDDED:
+                for parent_id in self.parent_ids(kind):
+                    self._embed(kind, parent_id, None)
 
     def parent_ids(self, kind: ChildKind) -> list:
         """Every parent's id, sorted."""
@@ -393,9 +399,11 @@ class Children:
         return maker.record(key, ms, ms)
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
-        """Change and add children of random parents, leaving the parents as they are."""
+        """Change and add children of random parents, leaving the parents as they are
+        (but for parents embedding their children: those change with them)."""
         ds = self.dataset
         summary = {}
+        embedding: dict[str, set] = {}
         with ds.lock, self._lock:
             rng = random.Random(f"children:{ds.seed}:{seed}:{ds.mutations}")
             for kind in KINDS:
@@ -414,9 +422,38 @@ class Children:
                     elif len(children) < MAX_CHILDREN:  # children are never removed
                         children.append(self._make(kind, rng, parent, len(children), ds.now_ms))
                         created += 1
+                    else:
+                        continue
+                    for name in self._embed(kind, parent["id"], ds.now_ms):
+                        embedding.setdefault(name, set()).add(parent["id"])
                 summary[kind.name] = {"created": created, "updated": updated}
             ds.now_ms += 60_000
+        for name, parents in embedding.items():
+            summary[name] = {"created": 0, "updated": len(parents)}
         return summary
+
+    def _embed(self, kind: ChildKind, parent_id: int | str, ms: int | None) -> list[str]:
+        """Write a parent's children into the parent's records (:data:`~.embedded.EMBEDDED`):
+        in place when ``ms`` is None (the sandbox starting), else as a new version of each,
+        modified at ``ms``. Returns the names of the collections changed."""
+        if kind.name not in EMBEDDED:
+            return []
+        field, _ = EMBEDDED[kind.name]
+        children = self._children(kind, parent_id)
+        changed = []
+        with self.generic.lock:
+            for name in parent_collections(kind.parent):
+                collection = self.generic.collections.get(name)
+                record = collection.records.get((parent_id,)) if collection else None
+                if collection is None or record is None:
+                    continue
+                items = entries(kind.name, children, kind.active_filter)
+                if ms is None:
+                    record[field] = items
+                else:
+                    collection.put(record | {field: items, "modifiedOn": iso(ms)})
+                    changed.append(name)
+        return changed
 
     def answer(self, kind: ChildKind, parent_id: int, query: dict[str, str]) -> list[dict] | str:
         """The children one request asks for, or the message of a 400."""
@@ -460,6 +497,12 @@ def _changed(child: dict, kind: ChildKind, rng: random.Random, ms: int) -> dict:
         new["memo"] = f"Edited memo {ms}"
     elif "dailyCost" in new:
         new["dailyCost"] = round(float(new["dailyCost"]) + 1, 2)
+    elif isinstance(new.get("discount"), float):  # a membership type's discount
+        new["discount"] = 25.0 if new["discount"] != 25.0 else 10.0
+    elif isinstance(new.get("allocation"), float):  # a membership type's recurring service
+        new["allocation"] = 50.0 if new["allocation"] != 50.0 else 100.0
+    elif isinstance(new.get("billingPrice"), float):  # a membership type's billing option
+        new["billingPrice"] = new["renewalPrice"] = round(new["billingPrice"] + 1.0, 2)
     if kind.active_filter and rng.random() < 0.3:
         new["active"] = False
     if "modifiedOn" in new:
