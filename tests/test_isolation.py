@@ -125,19 +125,27 @@ def test_a_run_from_a_second_checkout_leaves_this_one_untouched(database, tmp_pa
     assert (copy / ".meltano" / "meltano.db").is_file()
 
 
-def test_outside_a_project_the_tools_name_the_setting(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["servicetitan-tenants", "check"],
+        ["servicetitan-demo"],
+        ["servicetitan-generate-schemas", "--check"],
+        ["servicetitan-generate-probe-endpoints", "--check"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_outside_a_project_the_tools_name_the_setting(command, tmp_path) -> None:
     """No project folder is guessed: one line saying what is missing and what to set."""
-    for tool in ("servicetitan-tenants", "servicetitan-demo"):
-        args = ["check"] if tool == "servicetitan-tenants" else []
-        done = subprocess.run(
-            [str(BIN / tool), *args],
-            cwd=tmp_path,
-            env=clean_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode != 0
-        (line,) = done.stderr.strip().splitlines()
-        assert str(tmp_path) in line and "SERVICETITAN_PROJECT_DIR" in line, line
+    done = subprocess.run(
+        [str(BIN / command[0]), *command[1:]],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    (line,) = done.stderr.strip().splitlines()
+    assert str(tmp_path) in line and "SERVICETITAN_PROJECT_DIR" in line, line

@@ -8,8 +8,14 @@ wheel) never reads or writes a checkout it was not pointed at.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec
+
+P = ParamSpec("P")
 
 PROJECT_DIR_VARIABLE = "SERVICETITAN_PROJECT_DIR"
 
@@ -33,3 +39,17 @@ def project_dir() -> Path:
 def meltano_dir(project: Path) -> Path:
     """The project's Meltano system folder: ``$MELTANO_SYS_DIR_ROOT``, else ``.meltano``."""
     return Path(os.environ.get("MELTANO_SYS_DIR_ROOT") or project / ".meltano")
+
+
+def one_line_outside_a_project(main: Callable[P, int | None]) -> Callable[P, int | None]:
+    """A command's ``main`` that says a ProjectDirError in one line and returns 2."""
+
+    @functools.wraps(main)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> int | None:
+        try:
+            return main(*args, **kwargs)
+        except ProjectDirError as error:
+            print(f"{Path(sys.argv[0]).name}: error: {error}", file=sys.stderr)
+            return 2
+
+    return checked

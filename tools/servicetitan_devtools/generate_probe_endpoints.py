@@ -22,9 +22,13 @@ from pathlib import Path
 
 from servicetitan_devtools.generate_schemas import reference
 from servicetitan_devtools.openapi import repository_specs
+from servicetitan_orchestration.project import one_line_outside_a_project, project_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-TABLE = ROOT / "preflight" / "servicetitan_preflight" / "probe_endpoints.json"
+
+def table_path() -> Path:
+    """The preflight's table in the project (SERVICETITAN_PROJECT_DIR, else the current directory)."""
+    return project_dir() / "preflight" / "servicetitan_preflight" / "probe_endpoints.json"
+
 
 #: ``/<module>/<version>/tenant/{tenant}/<resource>``
 ENDPOINT_URL = re.compile(r"^/[^/]+/v\d+/tenant/\{tenant\}/(?P<resource>.+)$")
@@ -73,9 +77,11 @@ def rendered() -> str:
 
 
 def is_stale() -> bool:
-    return not TABLE.exists() or TABLE.read_text(encoding="utf-8") != rendered()
+    table = table_path()
+    return not table.exists() or table.read_text(encoding="utf-8") != rendered()
 
 
+@one_line_outside_a_project
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -84,11 +90,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.check:
         if is_stale():
-            sys.stderr.write(f"{TABLE} is stale: run servicetitan-generate-probe-endpoints\n")
+            sys.stderr.write(
+                f"{table_path()} is stale: run servicetitan-generate-probe-endpoints\n"
+            )
             sys.exit(1)
         return
-    TABLE.write_text(rendered(), encoding="utf-8")
-    sys.stdout.write(f"wrote {len(probe_endpoints())} scopes to {TABLE}\n")
+    table = table_path()
+    table.write_text(rendered(), encoding="utf-8")
+    sys.stdout.write(f"wrote {len(probe_endpoints())} scopes to {table}\n")
 
 
 if __name__ == "__main__":

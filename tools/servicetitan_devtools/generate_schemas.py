@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 
 from servicetitan_devtools.openapi import Spec, field_types, load_specs, nullable, repository_specs
-from servicetitan_orchestration.project import project_dir
+from servicetitan_orchestration.project import one_line_outside_a_project, project_dir
 from servicetitan_sandbox.reference import endpoints
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import TAP_STREAMS
@@ -163,6 +163,7 @@ def stale_schemas() -> list[str]:
     ]
 
 
+@one_line_outside_a_project
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
