@@ -25,6 +25,7 @@ from .clock import PAST_END_MS, PAST_START_MS, near_midnight
 from .collection import Collection
 from .dataset import Dataset
 from .formats import DAY_MS, SECOND_OF, iso, money, parse_iso_ms
+from .invoices import adjustment as adjustment_invoice
 from .mutation import pick
 from .reference import endpoints, url_parts
 
@@ -662,7 +663,9 @@ class Business:
         location = ds.by_id["locations"].get(job["locationId"])
         if original is None or customer is None or location is None:
             return
-        ds.generator.adjustment(self.rng, customer, location, job, original, ds.now_ms, ds.now_ms)
+        adjustment_invoice(
+            ds.generator, self.rng, customer, location, job, original, ds.now_ms, ds.now_ms
+        )
 
     def _changed(self, stream: str) -> list[dict]:
         page, _, _ = self.dataset.export_page(stream, after_version=self.watermark, limit=10**9)

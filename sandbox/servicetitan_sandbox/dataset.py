@@ -74,10 +74,6 @@ class Dataset(RecordStore):
             self.commit()
             return rec
 
-    def delete(self, stream: str, rid: int) -> dict:
-        """Deactivate a record the way ServiceTitan reports deletions (``active: false``)."""
-        return self.update(stream, rid, active=False)
-
     # ------------------------------------------------------------------ changes over time
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:

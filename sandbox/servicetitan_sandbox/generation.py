@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import random
 
+from . import invoices
 from .clock import PAST_END_MS, PAST_START_MS, near_midnight
-from .formats import DAY_MS, iso, money, parse_iso_ms
+from .formats import DAY_MS, iso, parse_iso_ms
 from .pools import (
     APPT_OPEN,
     CITIES,
     EMAIL_DOMAINS,
-    EST_STATUS,
     FIRST,
     JOB_STATUS_WEIGHTS,
     JOB_STATUSES,
@@ -235,6 +235,52 @@ class TenantGenerator:
     ) -> dict:
         """A customer with contacts, locations (+contacts), jobs, appointments, invoices,
         estimates. ``stamp`` (mutations): every record created and modified at it."""
+        cust, created = self.customer(rng, prior_ids, lo, hi, stamp)
+        # customer contacts: 0-3; some customers only have inactive ones
+        n_cc = 1 + int(rng.random() * 2.5) if stamp is not None else int(rng.random() * 4)
+        only_inactive = stamp is None and rng.random() < 0.05
+        for _ in range(n_cc):
+            self.contact(
+                rng,
+                "customer_contacts",
+                "customerId",
+                cust["id"],
+                created,
+                active=not only_inactive,
+            )
+        # locations: ~8% none, else 1-2
+        if stamp is not None:
+            n_loc = 1
+        else:
+            y = rng.random()
+            n_loc = 0 if y < 0.08 else (1 if y < 0.82 else 2)
+        locs = [self.location(rng, cust, k, created, hi, stamp) for k in range(n_loc)]
+        # jobs (only for customers with locations)
+        if locs:
+            n_jobs = (1 + int(rng.random() * 2)) if stamp is not None else int(rng.random() * 7)
+            for _ in range(n_jobs):
+                loc = locs[int(rng.random() * len(locs))]
+                job = self.job(rng, cust, loc, created, hi, stamp)
+                if all_jobs is not None:
+                    all_jobs.append(job)
+        # ~10% invoices without a job
+        if stamp is None and rng.random() < 0.1:
+            invoices.invoice(
+                self,
+                rng,
+                cust,
+                locs[0] if locs else None,
+                None,
+                self.between(created, hi),
+                stamp,
+                configuration=rng.choice(NON_JOB_CONFIGURATIONS),
+            )
+        return cust
+
+    def customer(
+        self, rng: random.Random, prior_ids: list[int], lo: int, hi: int, stamp: int | None
+    ) -> tuple[dict, int]:
+        """A customer (some inactive or merged into an earlier one) and when it was created."""
         cid = self.store.new_id("customers")
         ctype = "Commercial" if rng.random() < 0.2 else "Residential"
         created = stamp if stamp is not None else self.between(lo, hi)
@@ -286,80 +332,51 @@ class TenantGenerator:
             ),
         }
         self.stage("customers", cust, stamp if stamp is not None else self.modified(created))
-        # customer contacts: 0-3; some customers only have inactive ones
-        n_cc = 1 + int(rng.random() * 2.5) if stamp is not None else int(rng.random() * 4)
-        only_inactive = stamp is None and rng.random() < 0.05
-        for _ in range(n_cc):
-            self.contact(
-                rng, "customer_contacts", "customerId", cid, created, active=not only_inactive
-            )
-        # locations: ~8% none, else 1-2
-        if stamp is not None:
-            n_loc = 1
-        else:
-            y = rng.random()
-            n_loc = 0 if y < 0.08 else (1 if y < 0.82 else 2)
-        locs = []
-        for k in range(n_loc):
-            lid = self.store.new_id("locations")
-            lcreated = created if (k == 0 or stamp is not None) else self.between(created, hi)
-            laddr = dict(addr) if (k == 0 and rng.random() < 0.7) else address(rng)
-            loc = {
-                "taxZoneId": rng.randint(1, 9) if rng.random() < 0.3 else None,
-                "id": lid,
-                "customerId": cid,
-                "active": (stamp is not None or rng.random() > 0.05) and (active or k > 0),
-                "name": (
-                    rng.choice(
-                        [
-                            "Primary",
-                            "Home",
-                            "Office",
-                            "Rental - 2nd St",
-                            "Warehouse #2",
-                            "",
-                            "Zoë's flat",
-                        ]
-                    )
-                    if rng.random() < 0.6
-                    else (cust["name"] or "Primary")
-                ),
-                "address": laddr,
-                "customFields": [],
-                "createdOn": iso(lcreated),
-                "createdById": cust["createdById"],
-                "modifiedOn": "",
-                "mergedToId": None,
-                "zoneId": rng.randint(1, 20) if rng.random() < 0.6 else None,
-                "taxExempt": cust["taxExempt"],
-                "tagTypeIds": [],
-                "externalData": [],
-            }
-            self.stage("locations", loc, stamp if stamp is not None else self.modified(lcreated))
-            locs.append(loc)
-            n_lc = 1 if stamp is not None else int(rng.random() * 3)
-            for _ in range(n_lc):
-                self.contact(rng, "location_contacts", "locationId", lid, lcreated)
-        # jobs (only for customers with locations)
-        if locs:
-            n_jobs = (1 + int(rng.random() * 2)) if stamp is not None else int(rng.random() * 7)
-            for _ in range(n_jobs):
-                loc = locs[int(rng.random() * len(locs))]
-                job = self.job(rng, cust, loc, created, hi, stamp)
-                if all_jobs is not None:
-                    all_jobs.append(job)
-        # ~10% invoices without a job
-        if stamp is None and rng.random() < 0.1:
-            self.invoice(
-                rng,
-                cust,
-                locs[0] if locs else None,
-                None,
-                self.between(created, hi),
-                stamp,
-                configuration=rng.choice(NON_JOB_CONFIGURATIONS),
-            )
-        return cust
+        return cust, created
+
+    def location(
+        self, rng: random.Random, cust: dict, k: int, created: int, hi: int, stamp: int | None
+    ) -> dict:
+        """The ``k``-th location of a customer created at ``created``, with its contacts."""
+        lid = self.store.new_id("locations")
+        lcreated = created if (k == 0 or stamp is not None) else self.between(created, hi)
+        laddr = dict(cust["address"]) if (k == 0 and rng.random() < 0.7) else address(rng)
+        loc = {
+            "taxZoneId": rng.randint(1, 9) if rng.random() < 0.3 else None,
+            "id": lid,
+            "customerId": cust["id"],
+            "active": (stamp is not None or rng.random() > 0.05) and (cust["active"] or k > 0),
+            "name": (
+                rng.choice(
+                    [
+                        "Primary",
+                        "Home",
+                        "Office",
+                        "Rental - 2nd St",
+                        "Warehouse #2",
+                        "",
+                        "Zoë's flat",
+                    ]
+                )
+                if rng.random() < 0.6
+                else (cust["name"] or "Primary")
+            ),
+            "address": laddr,
+            "customFields": [],
+            "createdOn": iso(lcreated),
+            "createdById": cust["createdById"],
+            "modifiedOn": "",
+            "mergedToId": None,
+            "zoneId": rng.randint(1, 20) if rng.random() < 0.6 else None,
+            "taxExempt": cust["taxExempt"],
+            "tagTypeIds": [],
+            "externalData": [],
+        }
+        self.stage("locations", loc, stamp if stamp is not None else self.modified(lcreated))
+        n_lc = 1 if stamp is not None else int(rng.random() * 3)
+        for _ in range(n_lc):
+            self.contact(rng, "location_contacts", "locationId", lid, lcreated)
+        return loc
 
     def job(
         self, rng: random.Random, cust: dict, loc: dict, lo: int, hi: int, stamp: int | None
@@ -420,7 +437,7 @@ class TenantGenerator:
         n_est = 0 if stamp is not None else int(rng.random() * 3)
         est_ids = []
         for _ in range(n_est):
-            est_ids.append(self.estimate(rng, cust, loc, jid, created, hi)["id"])
+            est_ids.append(invoices.estimate(self, rng, cust, loc, jid, created, hi)["id"])
         sub_cents = int(rng.random() * 250_000) if rng.random() > 0.05 else 0
         job = {
             "summary": rng.choice(SUMMARIES),
@@ -468,194 +485,15 @@ class TenantGenerator:
             "isAutoDispatched": rng.choice([None, False, True]),
             "active": job_active,
         }
-        inv = self.invoice(rng, cust, loc, job, completed or created, stamp, sub_cents=sub_cents)
+        inv = invoices.invoice(
+            self, rng, cust, loc, job, completed or created, stamp, sub_cents=sub_cents
+        )
         job["invoiceId"] = inv["id"]
         if completed is not None and rng.random() < 0.05:
-            self.adjustment(rng, cust, loc, job, inv, completed, stamp)
+            invoices.adjustment(self, rng, cust, loc, job, inv, completed, stamp)
         if stamp is not None:
             jmod = stamp
         else:
             jmod = min(max(self.modified(created), completed or 0), PAST_END_MS)
         self.stage("jobs", job, jmod)
         return job
-
-    def estimate(
-        self, rng: random.Random, cust: dict, loc: dict, jid: int, lo: int, hi: int
-    ) -> dict:
-        eid = self.store.new_id("estimates")
-        created = self.between(lo, min(hi, lo + 30 * DAY_MS))
-        sval, sname = EST_STATUS[0 if rng.random() < 0.5 else (1 if rng.random() < 0.6 else 2)]
-        sub = round(rng.random() * 20000, 2)
-        sold = sname == "Sold"
-        est = {
-            "id": eid,
-            "jobId": jid,
-            "projectId": None,
-            "locationId": loc["id"],
-            "customerId": cust["id"],
-            "name": rng.choice([None, "Option A", "Good / Better / Best", "Repair", "Replace"]),
-            "jobNumber": str(jid - ID_BASE["jobs"] + 10000),
-            "status": {"value": sval, "name": sname},
-            "reviewStatus": rng.choice(["None", "NeedsApproval", "Approved", "NotApproved"]),
-            "summary": rng.choice([None, "", "New 3-ton condenser", "Flush & refill"]),
-            "createdOn": iso(created),
-            "modifiedOn": "",
-            "soldOn": iso(created + DAY_MS) if sold else None,
-            "soldBy": self.tech_ids[int(rng.random() * len(self.tech_ids))] if sold else None,
-            "active": rng.random() > 0.04,
-            "items": [],
-            "externalLinks": [],
-            "subtotal": sub,
-            "tax": round(sub * 0.0825, 2),
-            "businessUnitId": rng.randint(101, 110) if rng.random() > 0.1 else None,
-            "businessUnitName": rng.choice(["HVAC Service", "Plumbing", "Électricité"]),
-            "isRecommended": rng.random() < 0.3,
-            "budgetCodeId": None,
-            "isChangeOrder": rng.random() < 0.05,
-            "proposalTagName": None,
-            "depositAmount": round(sub * 0.1, 2) if rng.random() < 0.2 else None,
-            "depositPercent": 10.0 if rng.random() < 0.1 else None,
-            "requireDepositOnSignature": rng.choice([None, False, True]),
-        }
-        self.stage("estimates", est, self.modified(created))
-        return est
-
-    def invoice(
-        self,
-        rng: random.Random,
-        cust: dict,
-        loc: dict | None,
-        job: dict | None,
-        when: int,
-        stamp: int | None,
-        sub_cents: int | None = None,
-        configuration: str | None = None,
-        adjustment_to: int | None = None,
-    ) -> dict:
-        iid = self.store.new_id("invoices")
-        created = stamp if stamp is not None else min(when, PAST_END_MS - 1000)
-        if sub_cents is None:
-            sub_cents = int(rng.random() * 150_000)
-        x = rng.random()
-        if x < 0.03:
-            sub_cents = 0
-        elif x < 0.06:
-            sub_cents = -int(rng.random() * 50_000) - 1  # credit
-        tax = sub_cents * 825 // 10000 if rng.random() < 0.6 else 0
-        disc = int(sub_cents * 0.1) if sub_cents > 0 and rng.random() < 0.1 else 0
-        total = sub_cents + tax - disc
-        y = rng.random()
-        paid_on = None
-        if stamp is not None:
-            balance = money(total)
-        elif y < 0.6 or total == 0:
-            balance = "0.00" if rng.random() < 0.7 else "0"
-        elif y < 0.75 and total > 0:
-            balance = money(int(total * rng.random()))
-        else:
-            balance = money(total)
-        if balance in ("0", "0.00"):
-            paid_on = iso(self.between(created, min(created + 40 * DAY_MS, PAST_END_MS - 1000)))
-        bu = rng.randint(101, 110)
-        cust_addr = cust["address"]
-        loc_addr = loc["address"] if loc else None
-        inv = {
-            "summary": rng.choice(SUMMARIES),
-            "items": [
-                {
-                    "id": iid * 10 + 1,
-                    "description": rng.choice(
-                        ["Service call", "Labor", "Filter 16x25", "Diagnostic"]
-                    ),
-                    "quantity": "1",
-                    "cost": money(abs(sub_cents) // 3),
-                    "totalCost": money(abs(sub_cents) // 3),
-                    "price": money(sub_cents),
-                    "skuName": "SVC-1",
-                    "skuId": rng.randint(1000, 9999),
-                    "total": money(sub_cents),
-                    "type": "Service",
-                    "order": 1,
-                }
-            ]
-            if sub_cents and rng.random() < 0.8
-            else [],
-            "customFields": None if rng.random() < 0.5 else [],
-            "active": rng.random() > 0.03,
-            "discountTotal": money(disc) if disc or rng.random() < 0.5 else None,
-            "importId": None,
-            "exportId": None,
-            "materialSkuId": None,
-            "membershipId": None,
-            "paidOn": paid_on,
-            "invoiceConfiguration": configuration or ("JobInvoice" if job else "CounterSales"),
-            "id": iid,
-            "syncStatus": rng.choice(["Pending", "Posted", "Exported"]),
-            "budgetCodeId": None,
-            "referenceNumber": str(iid - ID_BASE["invoices"] + 50000),
-            "invoiceDate": iso(created - created % DAY_MS),
-            "dueDate": (
-                iso(created - created % DAY_MS + 30 * DAY_MS) if rng.random() > 0.08 else None
-            ),
-            "subTotal": money(sub_cents),
-            "salesTax": money(tax),
-            "salesTaxCode": ({"id": 3, "name": "CA 8.25%", "taxRate": 0.0825} if tax else None),
-            "taxZoneId": loc.get("taxZoneId") if loc else None,
-            "total": money(total),
-            "balance": balance,
-            "invoiceType": None if rng.random() < 0.5 else {"id": 1, "name": "Service"},
-            "customer": {"id": cust["id"], "name": cust["name"]},
-            "customerAddress": {
-                k: cust_addr[k] for k in ("street", "unit", "city", "state", "zip", "country")
-            },
-            "location": {"id": loc["id"], "name": loc["name"]} if loc else None,
-            "locationAddress": (
-                {k: loc_addr[k] for k in ("street", "unit", "city", "state", "zip", "country")}
-                if loc_addr
-                else None
-            ),
-            "businessUnit": {"id": bu, "name": f"BU {bu}"},
-            "termName": rng.choice([None, "Due Upon Receipt", "Net 30"]),
-            "createdBy": rng.choice([None, "sandbox", "Zoë Admin"]),
-            "batch": None
-            if rng.random() < 0.7
-            else {"id": rng.randint(1, 300), "number": str(rng.randint(1, 300)), "name": "Batch"},
-            "depositedOn": None,
-            "createdOn": iso(created),
-            "modifiedOn": "",
-            "adjustmentToId": adjustment_to,
-            "job": (
-                {"id": job["id"], "number": job["jobNumber"], "type": "Service"} if job else None
-            ),
-            "projectId": None,
-            "royalty": None,
-            "employeeInfo": None,
-            "commissionEligibilityDate": None,
-            "sentStatus": rng.choice(["NotSent", "Sent", "Opened"]),
-            "reviewStatus": rng.choice(["NeedsReview", "Reviewed", "Invoiced"]),
-            "assignedTo": None,
-        }
-        mod = stamp if stamp is not None else self.modified(created)
-        if paid_on is not None:
-            mod = max(mod, parse_iso_ms(paid_on))
-        self.stage("invoices", inv, mod)
-        return inv
-
-    def adjustment(
-        self,
-        rng: random.Random,
-        cust: dict,
-        loc: dict,
-        job: dict,
-        original: dict,
-        after_ms: int,
-        stamp: int | None,
-    ) -> dict:
-        """An adjustment invoice to ``original`` (same job), dated days to weeks later."""
-        when = stamp if stamp is not None else after_ms + rng.randint(1, 60) * DAY_MS
-        # a credit (refund, warranty, discount), or extra work billed afterwards
-        credit = rng.random() < 0.6
-        sub_cents = -rng.randint(2_000, 40_000) if credit else rng.randint(5_000, 60_000)
-        return self.invoice(
-            rng, cust, loc, job, when, stamp, sub_cents=sub_cents, adjustment_to=original["id"]
-        )
