@@ -30,6 +30,7 @@ import psycopg
 import pytest
 
 from servicetitan_sandbox import SandboxServer
+from servicetitan_sandbox.mutation import mutate
 from tests.support.meltano_project import MeltanoProject
 
 pytestmark = pytest.mark.e2e
@@ -187,7 +188,7 @@ def test_changes_during_the_run_raise_no_flag(server, project) -> None:
         seed = 100
         while not stop.is_set():
             # the dataset's streams: customers, contacts, locations, jobs, invoices ...
-            server.dataset.mutate(fraction=0.02, seed=seed)
+            mutate(server.dataset, fraction=0.02, seed=seed)
             rounds.append(seed)
             seed += 1
             stop.wait(0.05)

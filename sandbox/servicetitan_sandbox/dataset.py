@@ -13,7 +13,6 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import mutation
 from .clock import Clock
 from .credentials import TENANT_ID
 from .formats import iso, parse_iso_ms
@@ -75,10 +74,6 @@ class Dataset(RecordStore):
             return rec
 
     # ------------------------------------------------------------------ changes over time
-
-    def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
-        """Simulate a live tenant between two syncs. Returns created/updated counts per stream."""
-        return mutation.mutate(self, fraction, seed)
 
     def change(self, stream: str, old: dict, **fields: object) -> dict:
         """Stage a new version of ``old`` with ``fields``, modified now (:meth:`commit` shows it)."""

@@ -9,7 +9,7 @@ created and modified at it.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .clock import PAST_END_MS
 from .formats import DAY_MS, iso, money, parse_iso_ms
@@ -17,7 +17,20 @@ from .pools import EST_STATUS, SUMMARIES
 from .store import ID_BASE
 
 if TYPE_CHECKING:
-    from .generation import TenantGenerator
+    from .store import RecordStore
+
+
+class TenantGenerator(Protocol):
+    """What the makers use of generation.TenantGenerator (which imports them)."""
+
+    store: RecordStore
+    tech_ids: list[int]
+
+    def between(self, lo: int, hi: int) -> int: ...
+
+    def modified(self, created: int) -> int: ...
+
+    def stage(self, stream: str, rec: dict, mod_ms: int) -> None: ...
 
 
 def estimate(

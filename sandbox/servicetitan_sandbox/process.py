@@ -126,5 +126,5 @@ class SandboxProcess:
         return answer.json() if answer.content else {}
 
     def mutate(self, fraction: float = 0.01, seed: int = 1) -> dict:
-        """Change ``fraction`` of every stream's records (see ``Dataset.mutate``)."""
+        """Change ``fraction`` of every stream's records (see ``SandboxServer.mutate``)."""
         return self.control("POST", "mutate", {"fraction": fraction, "seed": seed})

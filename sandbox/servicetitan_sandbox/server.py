@@ -32,6 +32,7 @@ from .formats import parse_iso_ms
 from .generic_records import GenericTenant
 from .generic_routes import handler as generic_handler
 from .lookups import Lookups
+from .mutation import mutate as mutate_dataset
 from .protocol import (
     API_PATH,
     DATE_LIKE,
@@ -177,7 +178,7 @@ class SandboxServer:
         (whose business streams change some of the dataset's jobs and invoices too: counts
         of one stream are added up)."""
         changes = self.children.mutate(fraction=fraction, seed=seed)
-        summary = self.dataset.mutate(fraction=fraction, seed=seed) | changes
+        summary = mutate_dataset(self.dataset, fraction, seed) | changes
         for name, counts in self.generic.mutate(fraction=fraction, seed=seed).items():
             before = summary.get(name, {})
             summary[name] = {k: before.get(k, 0) + counts[k] for k in ("created", "updated")}
