@@ -32,7 +32,7 @@
     {%- set tenant_id = servicetitan_tenant_id() -%}
 
     {%- call statement('kpi_incremental_settings') -%}
-        {{ servicetitan_transaction_settings() }}
+        {{ servicetitan_transaction_settings(reads_everything) }}
     {%- endcall -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
