@@ -3,9 +3,10 @@
 ``mkdocs build --strict`` (mkdocs.yml: every link, anchor and page in the nav
 validated) into a temporary folder, never into the repository. The README's
 links into docs/ point at pages and headings that exist. And no tracked file
-names a document the repository does not hold (``SPEC.md``, ``ENDPOINTS.md``,
-``KPI-DEFINITIONS.md``, ``../shared/...``): the rules live in docs/ and in the
-dbt project's yml descriptions.
+names a document the repository does not hold (the specification, endpoint
+list and KPI definitions earlier versions cited, or the folder beside the
+repository they came from): the rules live in docs/ and in the dbt
+project's yml descriptions.
 """
 
 from __future__ import annotations
@@ -24,13 +25,10 @@ BIN = Path(sys.executable).parent
 
 #: Names of documents that exist only outside the repository (cited by earlier versions).
 OUTSIDE_DOCUMENTS = re.compile(r"(?<![\w-])(SPEC|ENDPOINTS|KPI-DEFINITIONS)(\.md)?(?![\w-])")
-#: A path into the folder beside the repository, e.g. ``../shared/servicetitan-api/``.
+#: A path into the folder beside the repository (its API facts are copied into api-reference/).
 OUTSIDE_PATHS = re.compile(r"\.\./+shared\b|(?<![\w./-])shared/servicetitan")
 #: Any Markdown file named in a file: it must be a file of the repository.
 MARKDOWN_NAME = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-]+\.md)\b")
-#: Files that may name the folder beside the repository because code reads it as an
-#: input path (none today: the OpenAPI specs are copied into api-reference/openapi/).
-READS_OUTSIDE: dict[str, str] = {}
 #: Third-party text copied into the repository as data, not written here.
 THIRD_PARTY = ("api-reference/",)
 #: This file names the outside documents to look for them.
@@ -122,9 +120,7 @@ def test_no_file_cites_a_document_outside_the_repository() -> None:
             continue
         for number, line in enumerate(text.splitlines(), 1):
             where = f"{name}:{number}: {line.strip()[:120]}"
-            outside = OUTSIDE_DOCUMENTS.search(line) or (
-                OUTSIDE_PATHS.search(line) and name not in READS_OUTSIDE
-            )
+            outside = OUTSIDE_DOCUMENTS.search(line) or OUTSIDE_PATHS.search(line)
             unknown = [
                 cited
                 for cited in MARKDOWN_NAME.findall(line)
