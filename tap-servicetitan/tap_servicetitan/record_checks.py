@@ -266,31 +266,32 @@ class RecordCheck:
         raise BadRecordError(msg)
 
     def _warn_null(self, row: dict, name: str, value: t.Any) -> None:
-        key = f"{name}\0null"
+        self._warn_once(
+            f"{name}\0null", row, name, value, ", a number JSON cannot hold; loaded as null"
+        )
+
+    def _warn(self, row: dict, name: str, value: t.Any, declared: str) -> None:
+        self._warn_once(
+            name,
+            row,
+            name,
+            value,
+            f" where the schema says {declared}; loaded as it is (its column admits it)",
+        )
+
+    def _warn_once(self, key: str, row: dict, name: str, value: t.Any, outcome: str) -> None:
+        """One warning per stream, field and kind of drift, naming the first record."""
         if key in self._warned:
             return
         self._warned.add(key)
         self.stream.logger.warning(
-            "Stream '%s', record id %s: field '%s' is %s, a number JSON cannot hold; loaded as "
-            "null, later such values of the field are not reported",
+            "Stream '%s', record id %s: field '%s' is %s%s, later such values of the field "
+            "are not reported",
             self.stream.name,
             self.record_id(row),
             name,
             _shown(value),
-        )
-
-    def _warn(self, row: dict, name: str, value: t.Any, declared: str) -> None:
-        if name in self._warned:
-            return
-        self._warned.add(name)
-        self.stream.logger.warning(
-            "Stream '%s', record id %s: field '%s' is %s where the schema says %s; loaded as it "
-            "is (its column admits it), later such values of the field are not reported",
-            self.stream.name,
-            self.record_id(row),
-            name,
-            _shown(value),
-            declared,
+            outcome,
         )
 
 
