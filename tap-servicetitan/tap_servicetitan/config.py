@@ -19,6 +19,7 @@ DEFAULT_REQUEST_TIMEOUT = 60.0  # ServiceTitan gives up on its side at 100 s
 DEFAULT_MAX_RETRIES = 6
 DEFAULT_CHILD_CONCURRENCY = 8  # requests in flight per child stream: 60/s at up to ~130 ms each
 DEFAULT_CHILD_SWEEP_DAYS = 7.0
+DEFAULT_STREAM_CONCURRENCY = 4  # streams synced at once: see docs/performance.md
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -84,6 +85,12 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Retries of a request after 429, 5xx, timeouts or dropped connections before the run fails.",
     ),
     th.Property(
+        "stream_concurrency",
+        th.IntegerType,
+        default=DEFAULT_STREAM_CONCURRENCY,
+        description="Streams synced at once, largest first, all within requests_per_second; 1 = one stream at a time.",
+    ),
+    th.Property(
         "child_concurrency",
         th.IntegerType,
         default=DEFAULT_CHILD_CONCURRENCY,
@@ -140,13 +147,15 @@ def _check_positive(config: t.Mapping[str, t.Any], name: str) -> None:
         raise ConfigurationError(msg)
 
 
-def _check_child_settings(config: t.Mapping[str, t.Any]) -> None:
-    workers = config.get("child_concurrency")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        msg = f"setting 'child_concurrency' must be a whole number >= 1, got {workers!r}"
+def _check_whole_number(config: t.Mapping[str, t.Any], name: str) -> None:
+    value = config.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        msg = f"setting '{name}' must be a whole number >= 1, got {value!r}"
         raise ConfigurationError(msg)
+
+
+def _check_child_settings(config: t.Mapping[str, t.Any]) -> None:
+    _check_whole_number(config, "child_concurrency")
     days = config.get("child_sweep_days")
     is_number = isinstance(days, numbers.Number) and not isinstance(days, bool)
     if days is not None and not (is_number and days >= 0):
@@ -169,6 +178,7 @@ def validate_settings(config: t.Mapping[str, t.Any]) -> None:
     _check_start_date(config)
     _check_positive(config, "requests_per_second")
     _check_positive(config, "request_timeout")
+    _check_whole_number(config, "stream_concurrency")
     _check_child_settings(config)
     retries = config.get("max_retries")
     if retries is not None and (not isinstance(retries, int) or retries < 0):
