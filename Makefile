@@ -14,7 +14,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml */pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ./tap-servicetitan -e ./sandbox -e ./preflight -e ./orchestration -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./catalog -e ./tap-servicetitan -e ./sandbox -e ./preflight -e ./orchestration -e '.[dev]'
 	touch $(STAMP)
 
 # Plugin venvs get their bytecode compiled at install (uv does not by default), so

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from servicetitan_catalog.reference import decimal_string_fields, endpoints
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.children import KINDS, ChildKind
 from servicetitan_sandbox.embedded import EMBEDDED
 from servicetitan_sandbox.formats import parse_iso_ms
-from servicetitan_sandbox.reference import decimal_string_fields, endpoints
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import ALL_STREAMS
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow

@@ -9,9 +9,9 @@ from importlib import resources
 import jsonschema
 import pytest
 
+from servicetitan_catalog.reference import decimal_string_fields, endpoints
 from servicetitan_devtools.tap_runner import run_tap
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.reference import decimal_string_fields, endpoints
 from tap_servicetitan.client import ExportStream
 from tap_servicetitan.streams import ALL_STREAMS, CORE_STREAM_NAMES
 from tap_servicetitan.windows import WholeAnswerStream, WindowStream

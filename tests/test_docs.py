@@ -25,12 +25,12 @@ BIN = Path(sys.executable).parent
 
 #: Names of documents that exist only outside the repository (cited by earlier versions).
 OUTSIDE_DOCUMENTS = re.compile(r"(?<![\w-])(SPEC|ENDPOINTS|KPI-DEFINITIONS)(\.md)?(?![\w-])")
-#: A path into the folder beside the repository (its API facts are copied into api-reference/).
+#: A path into the folder beside the repository (its API facts are copied into the catalog).
 OUTSIDE_PATHS = re.compile(r"\.\./+shared\b|(?<![\w./-])shared/servicetitan")
 #: Any Markdown file named in a file: it must be a file of the repository.
 MARKDOWN_NAME = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-]+\.md)\b")
 #: Third-party text copied into the repository as data, not written here.
-THIRD_PARTY = ("api-reference/",)
+THIRD_PARTY = ("catalog/servicetitan_catalog/api_reference/",)
 #: This file names the outside documents to look for them.
 SELF = "tests/test_docs.py"
 

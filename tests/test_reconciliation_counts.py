@@ -11,8 +11,8 @@ import email.utils
 
 import requests
 
+from servicetitan_catalog.reference import endpoints
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
-from servicetitan_sandbox.reference import endpoints
 from tap_servicetitan.reconciliation import COUNT_ENDPOINTS
 from tap_servicetitan.streams import ALL_STREAMS, CORE_STREAM_NAMES
 from tap_servicetitan.windows import WindowStream

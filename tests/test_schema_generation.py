@@ -7,8 +7,8 @@ import json
 import logging
 import shutil
 
+from servicetitan_catalog.reference import openapi_dir
 from servicetitan_devtools.generate_schemas import main, stream_schema
-from servicetitan_devtools.openapi import specs_dir
 from tap_servicetitan.record_checks import RecordCheck
 
 INVOICE = "Accounting.V2.ExportInvoiceResponse"
@@ -28,7 +28,7 @@ def test_nested_arrays_carry_their_items_properties_and_money_is_a_number() -> N
 
 def test_check_against_an_altered_spec_lists_exactly_the_alteration(tmp_path, capsys) -> None:
     newer = tmp_path / "accounting-v2.json"
-    shutil.copy(specs_dir() / "accounting-v2.json", newer)
+    shutil.copy(openapi_dir() / "accounting-v2.json", newer)
     spec = json.loads(newer.read_text())
     schemas = spec["components"]["schemas"]
     schemas[INVOICE]["properties"]["referenceNumber"] = {"type": ["integer", "null"]}
@@ -42,7 +42,7 @@ def test_check_against_an_altered_spec_lists_exactly_the_alteration(tmp_path, ca
         "  removed termName: string",
         "  retyped referenceNumber: string -> integer",
     ]
-    assert main(["--check", str(specs_dir())]) == 0
+    assert main(["--check", str(openapi_dir())]) == 0
 
 
 class _Stream:

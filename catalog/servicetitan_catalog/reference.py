@@ -1,10 +1,12 @@
-"""ServiceTitan's endpoint reference, owned by this package.
+"""ServiceTitan's API reference: a copy of its published OpenAPI specs, and their digest.
 
-``endpoints.json`` (beside this module) is the API reference, machine-readable:
-per collection endpoint its module, URL, kind (export, list, per-parent),
-scopes, query parameters and every field of its records, with their types.
-The sandbox serves records generated from it; the repository's tools
-generate the tap's schemas and the preflight's probe table from it.
+``api_reference/openapi/<module>-v2.json`` are ServiceTitan's own specs, one
+per API module (third-party text, copied as data). ``api_reference/endpoints.json``
+is their digest, machine-readable: per collection endpoint its module, URL,
+kind (export, list, per-parent), scopes, query parameters and every field of
+its records, with their types. The repository's tools generate the tap's
+schemas and the preflight's probe table from them; the sandbox serves records
+shaped by them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import re
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 #: ``/<module path>/<version>/tenant/{tenant}/<resource>``
 ENDPOINT_URL = re.compile(
@@ -23,11 +26,20 @@ ENDPOINT_URL = re.compile(
 NUMBER_TYPES = frozenset({"decimal", "double"})
 
 
+#: The folder of the reference's files, in this package.
+FOLDER = resources.files(__package__).joinpath("api_reference")
+
+
 @cache
 def endpoints() -> dict[str, dict]:
     """Every endpoint of the reference, keyed by URL (``/crm/v2/tenant/{tenant}/customers``)."""
-    text = resources.files(__package__).joinpath("endpoints.json").read_text(encoding="utf-8")
+    text = FOLDER.joinpath("endpoints.json").read_text(encoding="utf-8")
     return {endpoint["url"]: endpoint for endpoint in json.loads(text)}
+
+
+def openapi_dir() -> Path:
+    """The folder of ServiceTitan's OpenAPI specs, one file per API module."""
+    return Path(str(FOLDER.joinpath("openapi")))
 
 
 def url_parts(url: str) -> tuple[str, str, str]:

@@ -20,6 +20,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
+from servicetitan_catalog.reference import endpoints, url_parts
+
 from . import business_records as br
 from .clock import PAST_END_MS, PAST_START_MS, near_midnight
 from .collection import Collection
@@ -27,7 +29,6 @@ from .dataset import Dataset
 from .formats import DAY_MS, SECOND_OF, iso, money, parse_iso_ms
 from .invoices import adjustment as adjustment_invoice
 from .mutation import pick
-from .reference import endpoints, url_parts
 
 ITEMS = "accounting/export/invoice-items"
 GL_ACCOUNTS = "accounting/gl-accounts"

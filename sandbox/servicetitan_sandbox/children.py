@@ -25,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from servicetitan_catalog.reference import endpoints
+
 from .clock import PAST_END_MS
 from .dataset import Dataset
 from .embedded import EMBEDDED, entries, parent_collections
 from .formats import DAY_MS, iso, parse_iso_ms
 from .generic_records import GenericTenant, RecordMaker, collection_name
-from .reference import endpoints
 
 #: At most this many children per parent (ids are ``parent id * 16 + n``).
 MAX_CHILDREN = 16

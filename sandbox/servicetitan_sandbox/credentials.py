@@ -7,12 +7,14 @@ the two equal.
 
 from __future__ import annotations
 
+from servicetitan_catalog.environments import SANDBOX_PORT
+
 TENANT_ID = 1234567
 CLIENT_ID = "sandbox-client-id"
 CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public sandbox value
 APP_KEY = "sandbox-app-key"
 #: The port ``servicetitan-sandbox`` listens on by default (meltano.yml's sandbox URLs).
-DEFAULT_PORT = 8765
+DEFAULT_PORT = SANDBOX_PORT
 
 
 def tap_config(url: str, tenant_id: int = TENANT_ID, **overrides: object) -> dict:

@@ -22,12 +22,13 @@ import threading
 import uuid
 from collections.abc import Callable
 
+from servicetitan_catalog.reference import decimal_string_fields, endpoints, url_parts
+
 from .business import Business
 from .clock import PAST_END_MS, PAST_START_MS
 from .collection import Collection, modified_ms
 from .dataset import Dataset
 from .formats import DAY_MS, iso, money
-from .reference import decimal_string_fields, endpoints, url_parts
 from .store import ID_BASE
 
 #: Records without an ``id``: the fields that identify them.

@@ -17,17 +17,10 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 
-STREAMS = (
-    "customers",
-    "customer_contacts",
-    "locations",
-    "location_contacts",
-    "jobs",
-    "appointments",
-    "invoices",
-    "estimates",
-    "technicians",
-)
+from servicetitan_catalog.streams import CORE_STREAMS
+
+#: The streams the store holds: the core ones, whose export feeds the sandbox serves.
+STREAMS = CORE_STREAMS
 
 ID_BASE = {
     "customers": 10_000_000,

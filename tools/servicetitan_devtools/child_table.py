@@ -14,9 +14,9 @@ Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` p
 
 from __future__ import annotations
 
+from servicetitan_catalog.reference import endpoints, url_parts
 from servicetitan_devtools.doc_sections import DOCS, DocSection
 from servicetitan_devtools.openapi import endpoint_scope
-from servicetitan_sandbox.reference import endpoints, url_parts
 from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
 SECTION = DocSection(

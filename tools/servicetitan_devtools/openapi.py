@@ -1,6 +1,6 @@
 """ServiceTitan's published OpenAPI specs, as the tap's schemas read them.
 
-``api-reference/openapi/<module>.json`` (in the repository) is a copy of the
+``servicetitan_catalog/api_reference/openapi/<module>.json`` (the catalog) is a copy of the
 24 OpenAPI 3 specs ServiceTitan publishes, one per API module. This module
 finds the record schema of a tap stream's endpoint in them (the items of the
 answer's ``data`` array) and turns it into the JSON schema the tap declares:
@@ -29,7 +29,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from servicetitan_orchestration.project import project_dir
+from servicetitan_catalog.reference import openapi_dir
 
 #: Levels of nested objects below a record that keep their properties.
 MAX_DEPTH = 4
@@ -210,15 +210,10 @@ def load_specs(where: Path) -> dict[str, Spec]:
     return specs
 
 
-def specs_dir() -> Path:
-    """The copy of the specs: api-reference/openapi/ of the project (SERVICETITAN_PROJECT_DIR or cwd)."""
-    return project_dir() / "api-reference" / "openapi"
-
-
 @cache
 def repository_specs() -> dict[str, Spec]:
-    """The copy in the repository, by module URL path."""
-    return load_specs(specs_dir())
+    """The copy in the catalog (servicetitan_catalog.reference), by module URL path."""
+    return load_specs(openapi_dir())
 
 
 def endpoint_scope(module: str, resource: str, method: str = "GET") -> str | None:
