@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 
+from servicetitan_catalog.streams import DEFAULT_SELECTION
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox.process import SandboxProcess
-from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
+from tap_servicetitan.streams import ALL_STREAMS
 
 #: A ceiling far above ServiceTitan's, so the benchmark measures the tap itself.
 UNTHROTTLED = {"requests_per_second": 100000}

@@ -31,15 +31,15 @@ from pathlib import Path
 import psycopg
 import yaml
 
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_devtools.peak_usage import PeakUsage
 from servicetitan_sandbox.process import SandboxProcess
-from tap_servicetitan.streams import CORE_STREAM_NAMES
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "st_bench_load"
 #: The core nine streams (meltano.yml's default selection has more).
-RAW_TABLES = CORE_STREAM_NAMES
+RAW_TABLES = CORE_STREAMS
 #: What each process's command line contains (Meltano itself forwards every message line).
 PROCESSES = {
     "meltano": "bin/meltano ",

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import psycopg
 
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_sandbox.process import SandboxProcess
-from tap_servicetitan.streams import CORE_STREAM_NAMES
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = f"st_bench_pipeline_{secrets.token_hex(4)}"
 #: The core nine streams (meltano.yml's default selection has more).
-RAW_TABLES = CORE_STREAM_NAMES
+RAW_TABLES = CORE_STREAMS
 
 
 def recreate_database() -> None:

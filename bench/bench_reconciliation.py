@@ -31,10 +31,10 @@ from pathlib import Path
 
 import psycopg
 
+from servicetitan_catalog.streams import DEFAULT_SELECTION
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.reconciliation import COUNT_ENDPOINTS, STREAM_NAME
-from tap_servicetitan.streams import DEFAULT_SELECTION
 
 METRIC = re.compile(r"METRIC: (\{.*\})")
 ROOT = Path(__file__).resolve().parents[1]

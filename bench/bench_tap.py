@@ -18,9 +18,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox.process import SandboxProcess
-from tap_servicetitan.streams import CORE_STREAM_NAMES
 
 #: A ceiling far above ServiceTitan's, so the benchmark measures the tap itself.
 UNTHROTTLED = {"requests_per_second": 100000}
@@ -73,8 +73,8 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         with SandboxProcess(size) as sandbox, tempfile.TemporaryDirectory() as batches:
             measure(sandbox, {"customers"}, "customers")
-            measure(sandbox, set(CORE_STREAM_NAMES), "all 9 streams")
-            measure(sandbox, set(CORE_STREAM_NAMES), "9 into BATCH", Path(batches))
+            measure(sandbox, set(CORE_STREAMS), "all 9 streams")
+            measure(sandbox, set(CORE_STREAMS), "9 into BATCH", Path(batches))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ import json
 import os
 from pathlib import Path
 
+from servicetitan_catalog.child_streams import CHILD_ROWS
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_devtools.tap_runner import discover
-from tap_servicetitan.streams import CORE_STREAM_NAMES
-from tap_servicetitan.streams.children import CHILD_ROWS
 
 CHILD_STREAMS = {row.name: row for row in CHILD_ROWS}
 
@@ -31,7 +31,7 @@ def test_discovered_catalog_matches_the_snapshot() -> None:
 
 def test_every_core_stream_is_incremental_on_modified_on_with_key_id() -> None:
     for entry in discover(CONFIG)["streams"]:
-        if entry["tap_stream_id"] not in CORE_STREAM_NAMES:
+        if entry["tap_stream_id"] not in CORE_STREAMS:
             continue
         assert entry["replication_method"] == "INCREMENTAL"
         assert entry["replication_key"] == "modifiedOn"

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from servicetitan_catalog.child_streams import CHILD_ROWS, ChildRow
 from servicetitan_catalog.reference import decimal_string_fields, endpoints
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
@@ -21,7 +22,6 @@ from servicetitan_sandbox.embedded import EMBEDDED
 from servicetitan_sandbox.formats import parse_iso_ms
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import ALL_STREAMS
-from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
 #: The child streams of per-parent endpoints (technician_tracking, which asks with its
 #: parent's fields, has tests/test_window_streams.py).

@@ -3,6 +3,7 @@ per-parent endpoint of the API reference is a child stream or excluded with a re
 
 from __future__ import annotations
 
+from servicetitan_catalog.child_streams import CHILD_ROWS
 from servicetitan_devtools.child_table import (
     EXCLUDED,
     SECTION,
@@ -10,7 +11,6 @@ from servicetitan_devtools.child_table import (
     rendered,
 )
 from tap_servicetitan.streams import ALL_STREAMS, CHILD_STREAMS
-from tap_servicetitan.streams.children import CHILD_ROWS
 
 CHILD_ENDPOINTS = {f"{row.module}/{row.path}" for row in CHILD_ROWS}
 

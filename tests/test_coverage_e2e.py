@@ -9,9 +9,10 @@ from importlib import resources
 
 import pytest
 
+from servicetitan_catalog.streams import DEFAULT_SELECTION
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.reconciliation import COUNT_ENDPOINTS
-from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
+from tap_servicetitan.streams import ALL_STREAMS
 from tests.support.meltano_project import MeltanoProject
 from tests.support.oracle import timestamp
 

@@ -10,10 +10,11 @@ import jsonschema
 import pytest
 
 from servicetitan_catalog.reference import decimal_string_fields, endpoints
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_devtools.tap_runner import run_tap
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.client import ExportStream
-from tap_servicetitan.streams import ALL_STREAMS, CORE_STREAM_NAMES
+from tap_servicetitan.streams import ALL_STREAMS
 from tap_servicetitan.windows import WholeAnswerStream, WindowStream
 
 #: The collections; the reports and single answers of windows.py, which the sandbox
@@ -35,7 +36,7 @@ def reference_of(stream) -> dict:
 
 def sandbox_keys(server: SandboxServer, stream) -> tuple[set, tuple[str, ...]]:
     """The keys of the records the sandbox holds for a stream, and their fields."""
-    if stream.name in CORE_STREAM_NAMES:
+    if stream.name in CORE_STREAMS:
         return server.dataset.ids(stream.name), ("id",)
     collection = server.generic.collections[endpoint_of(stream)]
     return collection.ids(), collection.keys

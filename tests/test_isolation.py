@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_sandbox import SandboxServer
-from tap_servicetitan.streams import CORE_STREAM_NAMES
 from tests.support.isolation import PLUGIN_DIRS, ROOT
 
 BIN = Path(sys.executable).parent
@@ -104,7 +104,7 @@ def test_a_run_from_a_second_checkout_leaves_this_one_untouched(database, tmp_pa
     with SandboxServer(customers=50, seed=11) as sandbox:
         env = clean_env(
             MELTANO_ENVIRONMENT="sandbox",
-            TAP_SERVICETITAN__SELECT=json.dumps([f"{name}.*" for name in CORE_STREAM_NAMES]),
+            TAP_SERVICETITAN__SELECT=json.dumps([f"{name}.*" for name in CORE_STREAMS]),
             **{f"TAP_SERVICETITAN_{k.upper()}": str(v) for k, v in sandbox.tap_config().items()},
             TARGET_POSTGRES_HOST=database["host"],
             TARGET_POSTGRES_PORT=str(database["port"]),

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from servicetitan_catalog.streams import DEFAULT_SELECTION
 from servicetitan_devtools import generate_probe_endpoints
 from servicetitan_devtools.generate_schemas import stale_schemas
 from servicetitan_preflight.cli import OPTIONS
 from servicetitan_sandbox import credentials
-from tap_servicetitan.streams import DEFAULT_SELECTION
 from tests.support import isolation
 
 ROOT = Path(__file__).resolve().parents[1]

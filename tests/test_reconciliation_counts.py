@@ -12,9 +12,10 @@ import email.utils
 import requests
 
 from servicetitan_catalog.reference import endpoints
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from tap_servicetitan.reconciliation import COUNT_ENDPOINTS
-from tap_servicetitan.streams import ALL_STREAMS, CORE_STREAM_NAMES
+from tap_servicetitan.streams import ALL_STREAMS
 from tap_servicetitan.windows import WindowStream
 
 STREAMS = ["customers", "customer_notes", "invoice_items", "job_types", "record_counts"]
@@ -65,4 +66,4 @@ def test_count_endpoints_are_those_of_the_api_reference() -> None:
             derived[stream.name] = (resource, "createdBefore" in endpoint["query"])
     assert derived == COUNT_ENDPOINTS
     # the core streams are all counted, bounded by their creation time
-    assert all(COUNT_ENDPOINTS[name][1] for name in CORE_STREAM_NAMES)
+    assert all(COUNT_ENDPOINTS[name][1] for name in CORE_STREAMS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import yaml
 
+from servicetitan_catalog.streams import DEFAULT_SELECTION
 from servicetitan_devtools.doc_sections import ROOT
 from servicetitan_devtools.stream_table import (
     EXCLUDED,
@@ -12,7 +13,7 @@ from servicetitan_devtools.stream_table import (
     rendered,
     tenant_wide_endpoints,
 )
-from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
+from tap_servicetitan.streams import ALL_STREAMS
 
 STREAM_ENDPOINTS = {f"{stream.module}/{stream.path}" for stream in ALL_STREAMS}
 

@@ -16,8 +16,8 @@ import psutil
 import psycopg
 import yaml
 
+from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_sandbox import SandboxServer
-from tap_servicetitan.streams import CORE_STREAM_NAMES
 from tests.support import isolation
 
 ROOT = isolation.ROOT
@@ -55,7 +55,7 @@ class MeltanoProject:
         sandbox: SandboxServer,
         database: dict,
         state_dir: Path,
-        select: tuple[str, ...] | None = CORE_STREAM_NAMES,
+        select: tuple[str, ...] | None = CORE_STREAMS,
     ) -> None:
         """``select``: the streams to extract (the core nine by default); None: meltano.yml's."""
         self.sandbox = sandbox

@@ -14,10 +14,10 @@ Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` p
 
 from __future__ import annotations
 
+from servicetitan_catalog.child_streams import CHILD_ROWS, ChildRow
 from servicetitan_catalog.reference import endpoints, url_parts
 from servicetitan_devtools.doc_sections import DOCS, DocSection
 from servicetitan_devtools.openapi import endpoint_scope
-from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
 SECTION = DocSection(
     DOCS / "child-streams.md",

@@ -28,12 +28,12 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from servicetitan_catalog.child_streams import CHILD_ROWS, ChildRow
 from servicetitan_catalog.reference import endpoints
 from servicetitan_devtools.openapi import Spec, field_types, load_specs, nullable, repository_specs
 from servicetitan_orchestration.project import one_line_outside_a_project, project_dir
 from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import TAP_STREAMS
-from tap_servicetitan.streams.children import CHILD_ROWS, ChildRow
 
 
 def schemas_dir() -> Path:

@@ -14,10 +14,11 @@ Usage: ``servicetitan-stream-table [--write]`` (prints the section; ``--write`` 
 from __future__ import annotations
 
 from servicetitan_catalog.reference import endpoints, url_parts
+from servicetitan_catalog.streams import DEFAULT_SELECTION
 from servicetitan_devtools.doc_sections import DOCS, DocSection
 from servicetitan_devtools.openapi import endpoint_scope
 from tap_servicetitan.client import ExportStream
-from tap_servicetitan.streams import ALL_STREAMS, DEFAULT_SELECTION
+from tap_servicetitan.streams import ALL_STREAMS
 from tap_servicetitan.windows import WindowStream
 
 SECTION = DocSection(

@@ -1,5 +1,8 @@
-"""Dispatch module (``dispatch/v2/tenant/{tenant}/...``): its streams, one row each,
-then business hours and capacity, which are not collections (windows.py)."""
+"""Dispatch module: how business hours and capacity, which are not collections, are read.
+
+Their rows (name, endpoint, scope, key) are in servicetitan_catalog.streams; the
+module's other streams are made from their rows alone (declare.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ import typing as t
 from typing_extensions import override
 
 from tap_servicetitan.pagination import ONE_RECORD, page_body
-from tap_servicetitan.streams.declare import Module
-from tap_servicetitan.tenant import TENANT_FIELD
 from tap_servicetitan.windows import (
     WINDOW_END,
     WINDOW_START,
@@ -29,52 +30,11 @@ if t.TYPE_CHECKING:
 #: Days of capacity each run asks for, from the run's date (UTC).
 CAPACITY_DAYS = 14
 
-dispatch = Module("dispatch")
-
-STREAMS = (
-    dispatch.export(
-        "appointment_assignments",
-        "export/appointment-assignments",
-        scope="tn.dis.appointmentassignments:r",
-        active=True,
-    ),
-    dispatch.listing(
-        "arrival_windows", "arrival-windows", scope="tn.dis.arrivalwindows:r", active=True
-    ),
-    dispatch.listing(
-        "non_job_appointments",
-        "non-job-appointments",
-        scope="tn.dis.nonjobappointments:r",
-        incremental=True,
-    ),
-    dispatch.listing("teams", "teams", scope="tn.dis.teams:r", incremental=True),
-    dispatch.listing(
-        "technician_shifts",
-        "technician-shifts",
-        scope="tn.dis.technicianshifts:r",
-        incremental=True,
-        active=True,
-    ),
-    dispatch.listing(
-        "technician_skills",
-        "technician-skills",
-        scope="tn.dis.technicianskills:r",
-        incremental=True,
-        active=True,
-    ),
-    dispatch.listing("zones", "zones", scope="tn.dis.zones:r", incremental=True, active=True),
-)
-
 
 class BusinessHoursStream(WholeAnswerStream):
     """``dispatch/business-hours``: the tenant's business hours, one record keyed by the tenant."""
 
-    module = "dispatch"
-    name = "business_hours"
-    path = "business-hours"
-    scope = "tn.dis.businesshours:r"
     records_in = ONE_RECORD
-    primary_keys = (TENANT_FIELD,)
 
 
 class CapacitiesStream(WindowStream):
@@ -84,14 +44,8 @@ class CapacitiesStream(WindowStream):
     of past time frames stay as last computed (``timeStamp``, the answer's).
     """
 
-    module = "dispatch"
-    name = "capacities"
-    path = "capacity"
-    request_method = "POST"
-    scope = "tn.dis.capacity:w"
     records_in = "availabilities"
     paged = False
-    primary_keys = ("startUtc", "endUtc", "businessUnitKey")
     windows_text = f"the next {CAPACITY_DAYS} days, each run"
     added_properties: t.ClassVar[dict[str, dict]] = {
         "businessUnitKey": {"type": "string"},
@@ -127,4 +81,5 @@ class CapacitiesStream(WindowStream):
         return {"businessUnitKey": ",".join(str(i) for i in sorted(ids, key=str))}
 
 
-STREAMS = (*STREAMS, BusinessHoursStream, CapacitiesStream)
+#: The classes of the module's custom rows (servicetitan_catalog.streams), by stream name.
+CUSTOM = {"business_hours": BusinessHoursStream, "capacities": CapacitiesStream}

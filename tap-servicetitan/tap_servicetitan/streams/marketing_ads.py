@@ -1,4 +1,4 @@
-"""Marketing Ads module (``marketingads/v2/tenant/{tenant}/...``): its reports as streams.
+"""Marketing Ads module: how its reports are read as streams (their rows: servicetitan_catalog.streams).
 
 None of their rows has an id. Performance rows are read one day at a time over
 the trailing :data:`ADS_DAYS` days and keyed by the day and the campaign (ad
@@ -39,27 +39,11 @@ LEAD_ID_FIELDS = {
 }
 
 
-class _MarketingAds:
-    module = "marketingads"
-
-
-class PerformanceStream(_MarketingAds, WindowStream):
+class PerformanceStream(WindowStream):
     """``marketingads/performance`` by campaign: one row per campaign and day."""
 
-    name = "performance"
-    path = "performance"
-    scope = "tn.mads.performance:r"
     extra_params: t.ClassVar[dict[str, str]] = {"performanceSegmentationType": "Campaign"}
-    primary_keys = ("date", "campaignId")
     windows_text = f"the last {ADS_DAYS} days, a day at a time, each run"
-    #: A campaign the ads platform alone knows (``campaign.id`` null): its day and names.
-    surrogate_basis = (
-        "date",
-        "campaign.externalId",
-        "campaign.name",
-        "adGroup.id",
-        "keyword.id",
-    )
     added_properties: t.ClassVar[dict[str, dict]] = {
         "date": DATE,
         "campaignId": INTEGER_OR_NULL,
@@ -86,9 +70,7 @@ class PerformanceStream(_MarketingAds, WindowStream):
 class AdGroupPerformanceStream(PerformanceStream):
     """``marketingads/performance`` by ad group: one row per ad group and day."""
 
-    name = "ad_group_performance"
     extra_params: t.ClassVar[dict[str, str]] = {"performanceSegmentationType": "AdGroup"}
-    primary_keys = ("date", "campaignId", "adGroupId")
     added_properties: t.ClassVar[dict[str, dict]] = {
         **PerformanceStream.added_properties,
         "adGroupId": TEXT_OR_NULL,
@@ -98,22 +80,16 @@ class AdGroupPerformanceStream(PerformanceStream):
 class KeywordPerformanceStream(PerformanceStream):
     """``marketingads/performance`` by keyword: one row per keyword and day."""
 
-    name = "keyword_performance"
     extra_params: t.ClassVar[dict[str, str]] = {"performanceSegmentationType": "Keyword"}
-    primary_keys = ("date", "campaignId", "adGroupId", "keywordId")
     added_properties: t.ClassVar[dict[str, dict]] = {
         **AdGroupPerformanceStream.added_properties,
         "keywordId": TEXT_OR_NULL,
     }
 
 
-class AttributedLeadsStream(_MarketingAds, WindowStream):
+class AttributedLeadsStream(WindowStream):
     """``marketingads/attributed-leads``: the leads of the trailing ADS_DAYS days."""
 
-    name = "attributed_leads"
-    path = "attributed-leads"
-    scope = "tn.mads.attributedleads:r"
-    primary_keys = ("leadType", "leadId")
     windows_text = f"the last {ADS_DAYS} days, each run"
     added_properties: t.ClassVar[dict[str, dict]] = {"leadId": INTEGER_OR_NULL}
 
@@ -128,19 +104,15 @@ class AttributedLeadsStream(_MarketingAds, WindowStream):
         return {"leadId": nested_value(record, *where) if where else None}
 
 
-class CapacityWarningsStream(_MarketingAds, WholeAnswerStream):
+class CapacityWarningsStream(WholeAnswerStream):
     """``marketingads/capacity-warnings``: the current warnings, read whole each run."""
 
-    name = "capacity_warnings"
-    path = "capacity-warnings"
-    scope = "tn.mads.capacitywarnings:r"
-    primary_keys = ("campaignName", "warningType")
 
-
-STREAMS = (
-    PerformanceStream,
-    AdGroupPerformanceStream,
-    KeywordPerformanceStream,
-    AttributedLeadsStream,
-    CapacityWarningsStream,
-)
+#: The classes of the module's rows (servicetitan_catalog.streams), by stream name.
+CUSTOM = {
+    "performance": PerformanceStream,
+    "ad_group_performance": AdGroupPerformanceStream,
+    "keyword_performance": KeywordPerformanceStream,
+    "attributed_leads": AttributedLeadsStream,
+    "capacity_warnings": CapacityWarningsStream,
+}
