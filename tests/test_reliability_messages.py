@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from servicetitan_catalog.environments import PRODUCTION
 from servicetitan_devtools import demo
 from servicetitan_devtools.tap_runner import run_tap
 from servicetitan_preflight import cli as preflight_cli
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox import cli as sandbox_cli
-from tap_servicetitan.config import PRODUCTION_AUTH_URL
 from tests.support import isolation
 from tests.support.meltano_project import MELTANO, PREFLIGHT, ROOT, MeltanoProject
 
@@ -78,10 +78,10 @@ def test_without_a_network_the_default_auth_url_is_not_blamed(tmp_path) -> None:
                                            "dbname": "postgres"}, tmp_path)  # fmt: skip
         proxy = f"http://127.0.0.1:{free_port()}"
         offline = {"HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}
-        run = project.preflight(TAP_SERVICETITAN_AUTH_URL=PRODUCTION_AUTH_URL, **offline)
+        run = project.preflight(TAP_SERVICETITAN_AUTH_URL=PRODUCTION.auth_url, **offline)
         wrong = project.preflight(TAP_SERVICETITAN_AUTH_URL=f"http://127.0.0.1:{free_port()}/t")
     (token,) = [line for line in run.stderr.splitlines() if "token endpoint" in line]
-    assert PRODUCTION_AUTH_URL in token
+    assert PRODUCTION.auth_url in token
     assert "check the setting 'auth_url'" not in token
     assert "network" in token and "HTTPS_PROXY" in token
     (token,) = [line for line in wrong.stderr.splitlines() if "token endpoint" in line]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from servicetitan_catalog.environments import PRODUCTION
 from servicetitan_devtools.tap_runner import run_tap
-from tap_servicetitan.config import PRODUCTION_API_URL, PRODUCTION_AUTH_URL, validate_settings
+from tap_servicetitan.config import validate_settings
 from tap_servicetitan.errors import ConfigurationError
 from tap_servicetitan.tap import TapServiceTitan
 
@@ -37,8 +38,8 @@ def test_bad_setting_is_named(override, setting) -> None:
 
 def test_defaults_point_at_production_and_all_history() -> None:
     tap = TapServiceTitan(config=GOOD, validate_config=True)
-    assert tap.config["api_url"] == PRODUCTION_API_URL == "https://api.servicetitan.io"
-    assert tap.config["auth_url"] == PRODUCTION_AUTH_URL
+    assert tap.config["api_url"] == PRODUCTION.api_url == "https://api.servicetitan.io"
+    assert tap.config["auth_url"] == PRODUCTION.auth_url
     assert "integration" not in tap.config["api_url"]
     assert tap.config.get("start_date") is None
     assert 0 < tap.config["requests_per_second"] < 60

@@ -9,100 +9,47 @@ from urllib.parse import urlparse
 
 from singer_sdk import typing as th
 
+from servicetitan_catalog import settings
 from tap_servicetitan.errors import ConfigurationError
 
-PRODUCTION_API_URL = "https://api.servicetitan.io"
-PRODUCTION_AUTH_URL = "https://auth.servicetitan.io/connect/token"
+#: The JSON types of the catalog's kinds of setting.
+TYPES: dict[str, th.JSONTypeHelper] = {
+    settings.STRING: th.StringType(),
+    settings.INTEGER: th.IntegerType(),
+    settings.NUMBER: th.NumberType(),
+    settings.DATE_TIME: th.DateTimeType(),
+}
 
-DEFAULT_REQUESTS_PER_SECOND = 50.0  # ServiceTitan allows 60 per app and tenant
-DEFAULT_REQUEST_TIMEOUT = 60.0  # ServiceTitan gives up on its side at 100 s
-DEFAULT_MAX_RETRIES = 6
-DEFAULT_CHILD_CONCURRENCY = 8  # requests in flight per child stream: 60/s at up to ~130 ms each
-DEFAULT_CHILD_SWEEP_DAYS = 7.0
-DEFAULT_STREAM_CONCURRENCY = 4  # streams synced at once: see docs/performance.md
+#: The settings reports.py declares (with the shape of a report entry).
+REPORT_SETTING_NAMES = ("custom_reports", "report_request_interval")
 
-CONFIG_SCHEMA = th.PropertiesList(
-    th.Property(
-        "client_id",
-        th.StringType,
-        required=True,
-        secret=True,
-        description="OAuth client id of the ServiceTitan app (Settings > Integrations > API Application Access).",
-    ),
-    th.Property(
-        "client_secret",
-        th.StringType,
-        required=True,
-        secret=True,
-        description="OAuth client secret of the ServiceTitan app.",
-    ),
-    th.Property(
-        "st_app_key",
-        th.StringType,
-        required=True,
-        secret=True,
-        description="Application key of the app (developer portal), sent as the ST-App-Key header.",
-    ),
-    th.Property(
-        "tenant_id",
-        th.StringType,
-        required=True,
-        description="ServiceTitan tenant id (digits only).",
-    ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        default=PRODUCTION_API_URL,
-        description="API base URL. Production by default; https://api-integration.servicetitan.io for integration tenants.",
-    ),
-    th.Property(
-        "auth_url",
-        th.StringType,
-        default=PRODUCTION_AUTH_URL,
-        description="Full OAuth token URL. Production by default; https://auth-integration.servicetitan.io/connect/token for integration tenants.",
-    ),
-    th.Property(
-        "start_date",
-        th.DateTimeType,
-        description="First run only: skip records last modified before this ISO date-time. Absent = all history.",
-    ),
-    th.Property(
-        "requests_per_second",
-        th.NumberType,
-        default=DEFAULT_REQUESTS_PER_SECOND,
-        description="Client-side ceiling on API requests per second, shared by all streams (ServiceTitan allows 60).",
-    ),
-    th.Property(
-        "request_timeout",
-        th.NumberType,
-        default=DEFAULT_REQUEST_TIMEOUT,
-        description="Seconds to wait for an API response before retrying (ServiceTitan itself stops at 100).",
-    ),
-    th.Property(
-        "max_retries",
-        th.IntegerType,
-        default=DEFAULT_MAX_RETRIES,
-        description="Retries of a request after 429, 5xx, timeouts or dropped connections before the run fails.",
-    ),
-    th.Property(
-        "stream_concurrency",
-        th.IntegerType,
-        default=DEFAULT_STREAM_CONCURRENCY,
-        description="Streams synced at once, largest first, all within requests_per_second; 1 = one stream at a time.",
-    ),
-    th.Property(
-        "child_concurrency",
-        th.IntegerType,
-        default=DEFAULT_CHILD_CONCURRENCY,
-        description="Child streams: requests in flight at once (one per parent), all within requests_per_second.",
-    ),
-    th.Property(
-        "child_sweep_days",
-        th.NumberType,
-        default=DEFAULT_CHILD_SWEEP_DAYS,
-        description="Child streams: visit every parent (not only changed ones) when the last such sweep is this many days old; 0 = every run.",
-    ),
-).to_dict()
+
+def settings_schema(names: t.Iterable[str], types: t.Mapping[str, th.JSONTypeHelper]) -> dict:
+    """The JSON schema of the catalog's settings ``names``: ``types`` gives the type of
+    those that are not of a plain kind (an array's items)."""
+    properties = []
+    for name in names:
+        row = settings.setting(name)
+        properties.append(
+            th.Property(
+                name,
+                types.get(name) or TYPES[row.kind],
+                required=row.required,
+                secret=row.secret or None,
+                default=row.default,
+                description=row.description,
+            )
+        )
+    return th.PropertiesList(*properties).to_dict()
+
+
+CONFIG_SCHEMA = settings_schema(
+    (row.name for row in settings.SETTINGS if not row.sdk and row.name not in REPORT_SETTING_NAMES),
+    {},
+)
+DEFAULTS = {row.name: row.default for row in settings.SETTINGS}
+DEFAULT_STREAM_CONCURRENCY = DEFAULTS["stream_concurrency"]
+DEFAULT_CHILD_CONCURRENCY = DEFAULTS["child_concurrency"]
 
 
 def _check_url(config: t.Mapping[str, t.Any], name: str) -> None:
@@ -111,7 +58,7 @@ def _check_url(config: t.Mapping[str, t.Any], name: str) -> None:
         return
     parsed = urlparse(str(value))
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        msg = f"setting '{name}' must be an http(s) URL such as {CONFIG_DEFAULTS[name]!r}, got {value!r}"
+        msg = f"setting '{name}' must be an http(s) URL such as {DEFAULTS[name]!r}, got {value!r}"
         raise ConfigurationError(msg)
 
 
@@ -161,9 +108,6 @@ def _check_child_settings(config: t.Mapping[str, t.Any]) -> None:
     if days is not None and not (is_number and days >= 0):
         msg = f"setting 'child_sweep_days' must be a number of days >= 0, got {days!r}"
         raise ConfigurationError(msg)
-
-
-CONFIG_DEFAULTS = {"api_url": PRODUCTION_API_URL, "auth_url": PRODUCTION_AUTH_URL}
 
 
 def validate_settings(config: t.Mapping[str, t.Any]) -> None:

@@ -57,6 +57,7 @@ from tap_servicetitan.client import (
     RateLimitedError,
     ServiceTitanStream,
 )
+from tap_servicetitan.config import DEFAULTS, REPORT_SETTING_NAMES, settings_schema
 from tap_servicetitan.errors import ConfigurationError, ServiceTitanError
 from tap_servicetitan.pagination import ListPaginator, page_body
 from tap_servicetitan.responses import error_title, retry_after_seconds
@@ -73,7 +74,7 @@ if t.TYPE_CHECKING:
     from tap_servicetitan.api import ServiceTitanApi
 
 #: ServiceTitan: about one data request per minute for the same report.
-DEFAULT_REPORT_REQUEST_INTERVAL = 60.0
+DEFAULT_REPORT_REQUEST_INTERVAL = DEFAULTS["report_request_interval"]
 #: Rows per data request (the API allows up to 25,000; 1,000 by default).
 REPORT_PAGE_SIZE = 5000
 STREAM_PREFIX = "custom_report_"
@@ -83,42 +84,35 @@ MISTYPED_FIELD = "_mistyped"
 REPORT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
-REPORT_SETTINGS = th.PropertiesList(
-    th.Property(
-        "custom_reports",
-        th.ArrayType(
-            th.ObjectType(
-                th.Property("report_category", th.StringType, required=True,
-                            description="Category id of the report (reporting report-categories)."),
-                th.Property("report_id", th.StringType, required=True,
-                            description="Id of the report within its category."),
-                th.Property("report_name", th.StringType, required=True,
-                            description="Stream name suffix: the stream is custom_report_<report_name>."),
-                th.Property(
-                    "parameters",
-                    th.ArrayType(
-                        th.ObjectType(
-                            th.Property("name", th.StringType, required=True),
-                            th.Property("value", th.AnyType()),
-                        )
-                    ),
-                    description="Parameters sent with every data request, as name/value pairs.",
-                ),
-                th.Property("backfill_date_parameter", th.StringType,
-                            description="Parameter set to each day from its configured value (else start_date) to today, one request per day."),
-                th.Property("lookback_window_days", th.IntegerType, default=0,
-                            description="Days before the state's last day that a later run reads again."),
-            )
+#: One entry of ``custom_reports``: which report, its parameters, how far back it reads.
+REPORT_ENTRIES = th.ArrayType(
+    th.ObjectType(
+        th.Property("report_category", th.StringType, required=True,
+                    description="Category id of the report (reporting report-categories)."),
+        th.Property("report_id", th.StringType, required=True,
+                    description="Id of the report within its category."),
+        th.Property("report_name", th.StringType, required=True,
+                    description="Stream name suffix: the stream is custom_report_<report_name>."),
+        th.Property(
+            "parameters",
+            th.ArrayType(
+                th.ObjectType(
+                    th.Property("name", th.StringType, required=True),
+                    th.Property("value", th.AnyType()),
+                )
+            ),
+            description="Parameters sent with every data request, as name/value pairs.",
         ),
-        description="ServiceTitan reports to sync, one stream each (custom_report_<report_name>).",
-    ),
-    th.Property(
-        "report_request_interval",
-        th.NumberType,
-        default=DEFAULT_REPORT_REQUEST_INTERVAL,
-        description="Seconds between two data requests for the same report (ServiceTitan allows about one a minute).",
-    ),
-).to_dict()  # fmt: skip
+        th.Property("backfill_date_parameter", th.StringType,
+                    description="Parameter set to each day from its configured value (else start_date) to today, one request per day."),
+        th.Property("lookback_window_days", th.IntegerType, default=0,
+                    description="Days before the state's last day that a later run reads again."),
+    )
+)  # fmt: skip
+
+#: The report settings of the catalog (servicetitan_catalog.settings), declared here with
+#: the shape of an entry.
+REPORT_SETTINGS = settings_schema(REPORT_SETTING_NAMES, {"custom_reports": REPORT_ENTRIES})
 
 
 class ReportColumnsChangedError(ServiceTitanError):
