@@ -40,8 +40,8 @@ PRODUCTION = Environment(
     "https://auth.servicetitan.io/connect/token",
 )
 
-#: meltano.yml's environments, the default (sandbox) first.
-ENVIRONMENTS = (SANDBOX, INTEGRATION, PRODUCTION)
+#: meltano.yml's environments (its default: sandbox).
+ENVIRONMENTS = (PRODUCTION, INTEGRATION, SANDBOX)
 
 
 def environment(name: str) -> Environment:

@@ -30,6 +30,7 @@ import dagster as dg
 from dotenv import dotenv_values
 from pydantic import Field
 
+from servicetitan_catalog.environments import environment
 from servicetitan_orchestration.project import meltano_dir
 
 if t.TYPE_CHECKING:
@@ -37,15 +38,6 @@ if t.TYPE_CHECKING:
 
     from servicetitan_orchestration.tenants import Tenant
 
-#: meltano.yml's API hosts per environment (the tenant's api_url/auth_url override them).
-API_HOSTS = {
-    "prod": ("https://api.servicetitan.io", "https://auth.servicetitan.io/connect/token"),
-    "integration": (
-        "https://api-integration.servicetitan.io",
-        "https://auth-integration.servicetitan.io/connect/token",
-    ),
-    "sandbox": ("http://127.0.0.1:8765", "http://127.0.0.1:8765/connect/token"),
-}
 #: The folders of installed plugins a tenant's Meltano directory links to.
 PLUGIN_DIRS = ("extractors", "loaders", "utilities", "mappers", "transformers", "orchestrators")
 #: Lines kept to explain a failure.
@@ -119,14 +111,14 @@ class MeltanoResource(dg.ConfigurableResource):
 
     def environment(self, tenant: Tenant) -> dict[str, str]:
         """The process environment of the tenant's run (its secrets included)."""
-        api_url, auth_url = API_HOSTS[tenant.environment]
+        hosts = environment(tenant.environment)
         env = {
             **os.environ,
             "MELTANO_SYS_DIR_ROOT": str(self.tenant_dir(tenant)),
             "MELTANO_DATABASE_URI": self.system_database_uri,
             "TAP_SERVICETITAN_TENANT_ID": tenant.key,
-            "TAP_SERVICETITAN_API_URL": tenant.api_url or api_url,
-            "TAP_SERVICETITAN_AUTH_URL": tenant.auth_url or auth_url,
+            "TAP_SERVICETITAN_API_URL": tenant.api_url or hosts.api_url,
+            "TAP_SERVICETITAN_AUTH_URL": tenant.auth_url or hosts.auth_url,
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": tenant.raw_schema,
             **tenant.dbt_variables,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import yaml
 
+from servicetitan_catalog import environments as catalog_environments
+
 #: ServiceTitan's environments (meltano.yml's environments of the same names),
 #: and the bundled emulator's (for the demo and tests).
-ENVIRONMENTS = ("prod", "integration", "sandbox")
+ENVIRONMENTS = tuple(found.name for found in catalog_environments.ENVIRONMENTS)
 #: The tap settings each tenant takes from an environment variable.
 SECRET_SETTINGS = ("client_id", "client_secret", "st_app_key")
 SCHEDULES = ("hourly", "nightly")
