@@ -1,9 +1,9 @@
 """The assets of one tenant's sync, partitioned by tenant.
 
-- ``servicetitan/<table>``: the tenant's raw tables, loaded by one ``meltano
-  run tap-servicetitan target-postgres`` into its own raw schema
-  (``tap_servicetitan_<tenant id>``); pool ``servicetitan_tenants`` limits how
-  many tenants extract at once.
+- ``servicetitan/<table>``: the tenant's raw tables, the dbt project's sources
+  (from the manifest), loaded by one ``meltano run tap-servicetitan
+  target-postgres`` into its own raw schema (``tap_servicetitan_<tenant id>``);
+  pool ``servicetitan_tenants`` limits how many tenants extract at once.
 - the st_* models of the dbt project in ``transforms/`` (dagster-dbt), run for
   the tenant's raw schema and in its time zone (``DBT_POSTGRES_TIMEZONE``);
   the rows carry their tenant, so all tenants share the st_* tables under
@@ -30,17 +30,8 @@ from dagster_dbt import (
 from servicetitan_orchestration.meltano import ExtractLoadError, MeltanoResource
 from servicetitan_orchestration.tenants import Tenant, TenantsFileError
 
-#: The raw tables the st_* models read (the dbt source ``servicetitan``).
-RAW_TABLES = (
-    "customers",
-    "customer_contacts",
-    "locations",
-    "jobs",
-    "invoices",
-    "appointments",
-    "estimates",
-    "technicians",
-)
+#: The dbt source of the raw tables (transforms/models/staging/_servicetitan__sources.yml).
+RAW_SOURCE = "servicetitan"
 #: Dagster pool of the extract-loads: its limit is how many tenants sync at once.
 TENANTS_POOL = "servicetitan_tenants"
 
@@ -50,23 +41,30 @@ def tenant_partitions(tenants: t.Iterable[Tenant]) -> dg.StaticPartitionsDefinit
     return dg.StaticPartitionsDefinition([tenant.key for tenant in tenants])
 
 
+def raw_tables(st_models: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    """The tables of the dbt source the loader fills, as dagster-dbt keys them from the
+    manifest (``servicetitan/<table>``): what the st_* models read of :data:`RAW_SOURCE`."""
+    return sorted(key for key in st_models.dependency_keys if key.path[0] == RAW_SOURCE)
+
+
 def extract_load_asset(
+    tables: t.Sequence[dg.AssetKey],
     tenants: Mapping[str, Tenant],
     partitions: dg.PartitionsDefinition,
     retry_policy: dg.RetryPolicy,
 ) -> dg.AssetsDefinition:
-    """The raw tables of a tenant, as one ``meltano run``."""
+    """The raw ``tables`` of a tenant, as one ``meltano run``."""
 
     @dg.multi_asset(
         name="servicetitan_extract_load",
         specs=[
             dg.AssetSpec(
-                ["servicetitan", table],
+                table,
                 group_name="servicetitan_raw",
                 kinds={"meltano", "postgres"},
-                description=f"Raw {table} of each tenant (tap_servicetitan_<tenant id>.{table}).",
+                description=f"Raw {table.path[-1]} of each tenant (tap_servicetitan_<tenant id>.{table.path[-1]}).",
             )
-            for table in RAW_TABLES
+            for table in tables
         ],
         partitions_def=partitions,
         retry_policy=retry_policy,
@@ -92,8 +90,8 @@ def extract_load_asset(
             "state_id": f"{tenant.environment}:tap-servicetitan-to-target-postgres:{tenant.key}",
             "duration_s": round(time.monotonic() - started, 1),
         }
-        for table in RAW_TABLES:
-            yield dg.MaterializeResult(asset_key=["servicetitan", table], metadata=metadata)
+        for table in tables:
+            yield dg.MaterializeResult(asset_key=table, metadata=metadata)
 
     return servicetitan_extract_load
 

@@ -26,6 +26,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from servicetitan_orchestration.assets import (
     extract_load_asset,
+    raw_tables,
     st_models_asset,
     tenant_partitions,
 )
@@ -118,9 +119,10 @@ def build_definitions(settings: SyncSettings) -> dg.Definitions:
     tenants = {tenant.key: tenant for tenant in load_tenants(settings.tenants_file)}
     partitions = tenant_partitions(tenants.values())
     project = dbt_project(settings)
+    st_models = st_models_asset(project, tenants, partitions, settings.retry_policy)
     assets = [
-        extract_load_asset(tenants, partitions, settings.retry_policy),
-        st_models_asset(project, tenants, partitions, settings.retry_policy),
+        extract_load_asset(raw_tables(st_models), tenants, partitions, settings.retry_policy),
+        st_models,
     ]
     job = dg.define_asset_job(
         SYNC_JOB,
