@@ -1,6 +1,6 @@
 """Child streams against the sandbox: which parents are visited, sweeps, state size.
 
-Every child stream (a row of ``streams/children.py``), with its parent: export
+Every child stream (a row of ``servicetitan_catalog.child_streams``), with its parent: export
 feeds and list endpoints (incremental, or read whole), numeric and text ids.
 One sandbox for the module, changed between runs; the runs build on each
 other's state as Meltano would chain them.

@@ -130,8 +130,7 @@ def test_a_run_from_a_second_checkout_leaves_this_one_untouched(database, tmp_pa
     [
         ["servicetitan-tenants", "check"],
         ["servicetitan-demo"],
-        ["servicetitan-generate-schemas", "--check"],
-        ["servicetitan-generate-probe-endpoints", "--check"],
+        ["servicetitan-generate", "--check"],
     ],
     ids=lambda command: command[0],
 )

@@ -26,7 +26,7 @@ import yaml
 
 from servicetitan_sandbox import SandboxServer
 from tap_servicetitan.config import CONFIG_SCHEMA
-from tap_servicetitan.streams import ALL_STREAMS, CHILD_STREAMS, CORE_STREAMS, TAP_STREAMS
+from tap_servicetitan.streams import ALL_STREAMS, TAP_STREAMS
 from tests.support import isolation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +131,8 @@ ELSEWHERE = {
     ),
     'make demo DEMO_ARGS="--tenants 3"': ("tests/test_demo.py", '"--tenants"'),
     "make docs": ("tests/test_docs.py", '"build", "--strict"'),
+    "servicetitan-generate": ("tests/test_generated.py", "written = generate(tmp_path)"),
+    "servicetitan-generate --check": ("tests/test_generated.py", 'generate(ROOT, "--check")'),
 }
 # docs/reports.md's "Finding a report's category and id", run against the sandbox
 REPORT_LOOKUP = ("tests/test_reports_streams.py", "test_the_docs_find_a_reports_category_and_id")
@@ -528,31 +530,6 @@ def first_cell_names(rows: list[str]) -> set[str]:
         first = row.split("|")[1]
         names.update(re.findall(r"`([a-z_0-9]+)`", first))
     return names
-
-
-def test_settings_table_names_every_setting() -> None:
-    documented = first_cell_names(table_rows("settings.md", "## tap-servicetitan"))
-    missing = set(CONFIG_SCHEMA["properties"]) - documented
-    assert not missing, f"settings missing from docs/settings.md's table: {sorted(missing)}"
-    for name, schema in CONFIG_SCHEMA["properties"].items():
-        if "default" in schema:
-            row = next(
-                r for r in table_rows("settings.md", "## tap-servicetitan") if f"`{name}`" in r
-            )
-            default = schema["default"]
-            shown = f"{default:g}" if isinstance(default, float) else str(default)
-            assert shown in row, f"docs show a different default for {name} (code: {default})"
-
-
-def test_streams_table_names_every_stream() -> None:
-    rows = table_rows("streams.md", "# Streams") + table_rows("child-streams.md", "# Child streams")
-    for stream in CORE_STREAMS + CHILD_STREAMS:
-        row = next((r for r in rows if r.split("|")[1].strip() == f"`{stream.name}`"), None)
-        assert row, f"stream {stream.name} missing from the docs' streams tables"
-        assert f"`{stream.module}/v2/tenant/{{t}}/{stream.path}`" in row, stream.name
-        assert f"`{stream.primary_keys[0]}`" in row, stream.name
-        assert (stream.replication_key or "") in row, stream.name
-        assert stream.scope in row, stream.name
 
 
 def test_dbt_settings_table_names_every_setting_of_the_utility() -> None:

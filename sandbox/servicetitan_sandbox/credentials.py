@@ -1,8 +1,8 @@
 """The sandbox tenant's fixed identity: the one place these values are written.
 
 They are not secrets (the emulator accepts nothing else and serves generated
-data); ``meltano.yml``'s ``sandbox`` environment repeats them, and a test keeps
-the two equal.
+data); ``servicetitan-generate`` writes them into ``meltano.yml``'s ``sandbox``
+environment.
 """
 
 from __future__ import annotations

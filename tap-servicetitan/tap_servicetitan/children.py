@@ -76,7 +76,7 @@ class ChildStream(ListStream):
     """A per-parent list endpoint, e.g. ``customers/{id}/notes``.
 
     ``path`` holds one placeholder, the parent's id. Records carry it as
-    ``parent_key``. Subclasses come from the rows of ``streams/children.py``.
+    ``parent_key``. Subclasses come from servicetitan_catalog.child_streams (streams/declare.py).
     """
 
     #: Name of the parent's id in the records (and in the primary key).

@@ -94,7 +94,7 @@ class RecordShaper:
             self._warned.add(name)
             self.stream.logger.warning(
                 "Schema drift: ServiceTitan sent the field '%s' in the '%s' stream, which its "
-                "schema does not declare; it is not loaded. Run servicetitan-generate-schemas "
+                "schema does not declare; it is not loaded. Run servicetitan-generate "
                 "after updating the API reference to add it.",
                 name,
                 self.stream.name,

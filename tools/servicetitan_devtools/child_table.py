@@ -1,29 +1,22 @@
-"""The docs' table of child streams, and of the per-parent endpoints left out, from the code.
+"""The docs' table of child streams, and of the per-parent endpoints left out (docs/child-streams.md).
 
-Each child stream's row comes from its row in ``tap_servicetitan/streams/children.py``:
-endpoint, parent, key, replication key, cost (one request per parent, and what
-a first run over 10,000 parents takes at the rate limit), OAuth scope. The
-per-parent endpoints of the API reference that are not child streams are listed
-with the reason (:data:`EXCLUDED`). ``tests/test_child_table.py`` fails when
-``docs/child-streams.md`` differs from ``servicetitan-child-table`` output or a
-per-parent endpoint is neither a child stream nor excluded.
-
-Usage: ``servicetitan-child-table [--write]`` (prints the section; ``--write`` puts it in
-``docs/child-streams.md``)
+Each child stream's row comes from its row in the catalog
+(``servicetitan_catalog.child_streams``): endpoint, parent, key, replication
+key, cost (one request per parent, and what a first run over 10,000 parents
+takes at the rate limit), OAuth scope. The per-parent endpoints of the API
+reference that are not child streams are listed with the reason
+(:data:`EXCLUDED`); ``tests/test_child_table.py`` fails when a per-parent
+endpoint is neither. Written by ``servicetitan-generate``.
 """
 
 from __future__ import annotations
 
 from servicetitan_catalog.child_streams import CHILD_ROWS, ChildRow
 from servicetitan_catalog.reference import endpoints, url_parts
-from servicetitan_devtools.doc_sections import DOCS, DocSection
+from servicetitan_devtools.doc_sections import markdown_section
 from servicetitan_devtools.openapi import endpoint_scope
 
-SECTION = DocSection(
-    DOCS / "child-streams.md",
-    "<!-- child-table:begin (servicetitan-child-table --write) -->",
-    "<!-- child-table:end -->",
-)
+SECTION = markdown_section("docs/child-streams.md", "child-table")
 
 #: Parents per figure of the cost column, and the request rates it is given at.
 PARENTS = 10_000
@@ -125,7 +118,6 @@ def excluded_rows() -> list[str]:
 
 def rendered() -> str:
     lines = [
-        SECTION.begin,
         "",
         f"{len(CHILD_ROWS)} child streams. Each costs one request per parent visited (one per "
         f"5,000 children of a parent): a first run over {PARENTS:,} parents takes "
@@ -142,14 +134,5 @@ def rendered() -> str:
         "|---|---|---|",
         *excluded_rows(),
         "",
-        SECTION.end,
     ]
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return SECTION.main(argv, __doc__.splitlines()[0], rendered)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return "\n".join(lines) + "\n"

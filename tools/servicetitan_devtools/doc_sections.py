@@ -1,52 +1,40 @@
-"""Sections of the documentation generated from the code, between a begin and an end marker.
+"""Generated sections of hand-written files, between a begin and an end marker.
 
-Each generated table has one command that renders it and one page of the
-documentation site (``docs/``) that holds it: ``servicetitan-stream-table``
-writes ``docs/streams.md``, ``servicetitan-child-table`` ``docs/child-streams.md``.
-Their tests compare the page's section with a fresh rendering.
+The Markdown pages of ``docs/`` hold their generated tables between
+``<!-- name:begin ... -->`` and ``<!-- name:end -->``; ``meltano.yml`` holds
+its generated blocks between YAML comments. ``servicetitan-generate`` replaces
+what is between the markers and leaves the rest of the file as written.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
+
+class MissingSectionError(Exception):
+    """A file lacks the markers of its generated section."""
 
 
 @dataclass(frozen=True)
-class DocSection:
-    page: Path
+class Section:
+    """A generated section of a file: its path in the project and its markers."""
+
+    path: str
     begin: str
     end: str
 
-    def find(self, text: str) -> str | None:
-        """The section in ``text``, markers included; None if absent."""
+    def find(self, text: str) -> str:
+        """The section in ``text``, markers included."""
         if self.begin not in text or self.end not in text:
-            return None
+            msg = f"{self.path} has no {self.begin!r} ... {self.end!r} section"
+            raise MissingSectionError(msg)
         return text[text.index(self.begin) : text.index(self.end) + len(self.end)]
 
-    def current(self) -> str | None:
-        """The section as the page holds it now; None if absent."""
-        return self.find(self.page.read_text(encoding="utf-8"))
+    def replaced(self, text: str, body: str) -> str:
+        """``text`` with the section holding ``body`` (between the marker lines)."""
+        return text.replace(self.find(text), f"{self.begin}\n{body}{self.end}")
 
-    def main(self, argv: list[str] | None, description: str, render: Callable[[], str]) -> int:
-        """Print the rendered section, or with ``--write`` put it in its page."""
-        name = self.page.relative_to(ROOT)
-        parser = argparse.ArgumentParser(description=description)
-        parser.add_argument("--write", action="store_true", help=f"replace the section in {name}")
-        args = parser.parse_args(argv)
-        if not args.write:
-            print(render())
-            return 0
-        text = self.page.read_text(encoding="utf-8")
-        section = self.find(text)
-        if section is None:
-            print(f"{name} has no {self.begin} ... {self.end} section", file=sys.stderr)
-            return 1
-        self.page.write_text(text.replace(section, render()), encoding="utf-8")
-        return 0
+
+def markdown_section(path: str, name: str) -> Section:
+    """A Markdown page's section ``name``."""
+    return Section(path, f"<!-- {name}:begin (servicetitan-generate) -->", f"<!-- {name}:end -->")

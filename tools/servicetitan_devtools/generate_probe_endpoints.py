@@ -2,32 +2,26 @@
 
 The preflight proves a scope is granted with one request to a list endpoint
 that needs that scope, asking for one record (``pageSize=1``). This module picks,
-from the API reference beside it (``reference/endpoints.json``), the simplest such
+from the API reference (``servicetitan_catalog.reference``), the simplest such
 endpoint for every scope: a list endpoint (never an export feed) with a
 ``pageSize`` parameter, no path parameter other than the tenant and no query
 parameter the OpenAPI specs say is required (a report's ``fromUtc``/``toUtc``,
 which a probe of one record does not send), fewest path segments first. Scopes
 without one are left out; the preflight then relies on the scopes the token names.
 
-Usage: ``servicetitan-generate-probe-endpoints [--check]``
+Written by ``servicetitan-generate``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
-from pathlib import Path
 
-from servicetitan_devtools.generate_schemas import reference
+from servicetitan_catalog.reference import endpoints
 from servicetitan_devtools.openapi import repository_specs
-from servicetitan_orchestration.project import one_line_outside_a_project, project_dir
 
-
-def table_path() -> Path:
-    """The preflight's table in the project (SERVICETITAN_PROJECT_DIR, else the current directory)."""
-    return project_dir() / "preflight" / "servicetitan_preflight" / "probe_endpoints.json"
+#: The preflight's table, in the project.
+PATH = "preflight/servicetitan_preflight/probe_endpoints.json"
 
 
 #: ``/<module>/<version>/tenant/{tenant}/<resource>``
@@ -61,7 +55,7 @@ def required_query(url: str) -> list[str]:
 def probe_endpoints() -> dict[str, str]:
     """Scope -> URL template (``/crm/v2/tenant/{tenant}/customers``) of its cheapest endpoint."""
     best: dict[str, tuple[tuple[int, int, str], str]] = {}
-    for url, endpoint in reference().items():
+    for url, endpoint in endpoints().items():
         resource = cheap_resource(endpoint)
         if resource is None:
             continue
@@ -74,31 +68,3 @@ def probe_endpoints() -> dict[str, str]:
 
 def rendered() -> str:
     return json.dumps(probe_endpoints(), indent=2) + "\n"
-
-
-def is_stale() -> bool:
-    table = table_path()
-    return not table.exists() or table.read_text(encoding="utf-8") != rendered()
-
-
-@one_line_outside_a_project
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if the committed table differs"
-    )
-    args = parser.parse_args(argv)
-    if args.check:
-        if is_stale():
-            sys.stderr.write(
-                f"{table_path()} is stale: run servicetitan-generate-probe-endpoints\n"
-            )
-            sys.exit(1)
-        return
-    table = table_path()
-    table.write_text(rendered(), encoding="utf-8")
-    sys.stdout.write(f"wrote {len(probe_endpoints())} scopes to {table}\n")
-
-
-if __name__ == "__main__":
-    main()

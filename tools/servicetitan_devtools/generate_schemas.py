@@ -1,23 +1,20 @@
 """Generate the tap's JSON schemas from ServiceTitan's published OpenAPI specs.
 
-The specs are copied into the repository (``api-reference/openapi/``, read
-through :mod:`servicetitan_devtools.openapi`). This module turns the record of
+The specs are copied into the catalog (``servicetitan_catalog.reference``), read
+through :mod:`servicetitan_devtools.openapi`. This module turns the record of
 every tap stream's endpoint into
 ``tap-servicetitan/tap_servicetitan/schemas/<stream>.json``: nested objects and
 arrays typed (to a depth limit), money the API sends as decimal strings
 declared a number at any depth (the tap converts it exactly), objects open to
 properties the spec does not list.
 
-Usage:
-
-- ``servicetitan-generate-schemas``: write the schemas;
-- ``servicetitan-generate-schemas --check``: exit 1 if a committed schema is stale;
-- ``servicetitan-generate-schemas --check NEWER``: compare the copy with a newer
-  spec file or folder of specs (for example a fresh download from ServiceTitan's
-  developer portal) and list, per stream, the fields added, removed or retyped
-  (nested ones as ``items[].total``); exit 1 if any. To take them: copy the newer
-  specs over ``api-reference/openapi/``, run ``servicetitan-generate-schemas``,
-  then refresh the catalog snapshot (``UPDATE_SNAPSHOTS=1``).
+``servicetitan-generate`` writes the schemas (with the rest of what is made
+from the catalog). ``servicetitan-schema-drift NEWER`` compares the copy with a
+newer spec file or folder of specs (for example a fresh download from
+ServiceTitan's developer portal) and lists, per stream, the fields added,
+removed or retyped (nested ones as ``items[].total``); exit 1 if any. To take
+them: copy the newer specs over ``catalog/servicetitan_catalog/api_reference/openapi/``,
+run ``servicetitan-generate``, then refresh the catalog snapshot (``UPDATE_SNAPSHOTS=1``).
 """
 
 from __future__ import annotations
@@ -28,17 +25,12 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from servicetitan_catalog.child_streams import CHILD_ROWS, ChildRow
-from servicetitan_catalog.reference import endpoints
+from servicetitan_catalog.child_streams import CHILD_ROWS, LINE_NUMBER, ChildRow
 from servicetitan_devtools.openapi import Spec, field_types, load_specs, nullable, repository_specs
-from servicetitan_orchestration.project import one_line_outside_a_project, project_dir
-from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import TAP_STREAMS
 
-
-def schemas_dir() -> Path:
-    """The tap's schemas in the project (SERVICETITAN_PROJECT_DIR, else the current directory)."""
-    return project_dir() / "tap-servicetitan" / "tap_servicetitan" / "schemas"
+#: The tap's schemas, in the project.
+SCHEMAS = "tap-servicetitan/tap_servicetitan/schemas"
 
 
 @cache
@@ -52,11 +44,6 @@ def stream_urls() -> dict[str, str]:
 
 #: Child streams: the endpoint's record plus the parent's id (and a line number).
 CHILD_ROWS_BY_NAME = {row.name: row for row in CHILD_ROWS}
-
-
-def reference() -> dict[str, dict]:
-    """The endpoint reference, keyed by URL."""
-    return endpoints()
 
 
 def stream_path(stream: str) -> tuple[str, str]:
@@ -152,51 +139,20 @@ def rendered(stream: str) -> str:
     return json.dumps(stream_schema(stream), indent=2) + "\n"
 
 
-def stale_schemas() -> list[str]:
-    """Streams whose committed schema differs from a fresh generation."""
-    folder = schemas_dir()
-    return [
-        stream
-        for stream in stream_urls()
-        if not (folder / f"{stream}.json").is_file()
-        or (folder / f"{stream}.json").read_text() != rendered(stream)
-    ]
-
-
-@one_line_outside_a_project
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--check",
-        nargs="?",
-        const="",
-        metavar="NEWER",
-        help="exit 1 if a committed schema is stale; with NEWER (an OpenAPI spec file or "
-        "folder), list per stream the fields it adds, removes or retypes",
+    parser = argparse.ArgumentParser(
+        description="List, per stream, the fields a newer OpenAPI spec adds, removes or retypes."
     )
+    parser.add_argument("newer", type=Path, help="a spec file, or a folder of them")
     args = parser.parse_args(argv)
-    if args.check:
-        found = changes(load_specs(Path(args.check)))
-        for stream, lines in found.items():
-            print(f"{stream}:")
-            for line in lines:
-                print(f"  {line}")
-        if not found:
-            print("no stream's fields differ")
-        return 1 if found else 0
-    if args.check is not None:
-        stale = stale_schemas()
-        for stream in stale:
-            print(f"stale schema: {stream} (run servicetitan-generate-schemas)")
-        return 1 if stale else 0
-    folder = schemas_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    for stream in stream_urls():
-        path = folder / f"{stream}.json"
-        schema = stream_schema(stream)
-        path.write_text(rendered(stream))
-        print(f"{path}: {len(field_types(schema))} fields")
-    return 0
+    found = changes(load_specs(args.newer))
+    for stream, lines in found.items():
+        print(f"{stream}:")
+        for line in lines:
+            print(f"  {line}")
+    if not found:
+        print("no stream's fields differ")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

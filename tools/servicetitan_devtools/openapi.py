@@ -18,7 +18,7 @@ answer's ``data`` array) and turns it into the JSON schema the tap declares:
   not nullable; nested properties always admit null (the specs' ``required``
   lists below the top level are not what the API sends).
 
-``servicetitan-generate-schemas --check NEWER`` compares the copy with a newer
+``servicetitan-schema-drift NEWER`` compares the copy with a newer
 spec file (or folder of them) through :func:`field_types`.
 """
 

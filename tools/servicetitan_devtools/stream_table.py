@@ -1,31 +1,36 @@
-"""The docs' table of every stream, and of the endpoints left out, from the code.
+"""The docs' table of every stream, and of the endpoints left out (docs/streams.md).
 
-Each stream's row comes from its declaration (``tap_servicetitan/streams/``):
-endpoint, key, how it is incremental, whether ``meltano.yml`` selects it by
-default, its OAuth scope. The tenant-wide endpoints of the API reference that
-are not streams are listed with the reason (:data:`EXCLUDED`).
-``tests/test_stream_table.py`` fails when ``docs/streams.md`` differs from
-``servicetitan-stream-table`` output or an endpoint is neither a stream nor excluded.
-
-Usage: ``servicetitan-stream-table [--write]`` (prints the section; ``--write`` puts it in
-``docs/streams.md``)
+Each stream's row comes from its row in the catalog (``servicetitan_catalog.streams``)
+through the tap's class of it: endpoint, key, how it is incremental, whether
+``meltano.yml`` selects it by default, its OAuth scope. The tenant-wide
+endpoints of the API reference that are not streams are listed with the reason
+(:data:`EXCLUDED`); ``tests/test_stream_table.py`` fails when an endpoint is
+neither. Written by ``servicetitan-generate``.
 """
 
 from __future__ import annotations
 
 from servicetitan_catalog.reference import endpoints, url_parts
 from servicetitan_catalog.streams import DEFAULT_SELECTION
-from servicetitan_devtools.doc_sections import DOCS, DocSection
+from servicetitan_devtools.doc_sections import markdown_section
 from servicetitan_devtools.openapi import endpoint_scope
 from tap_servicetitan.client import ExportStream
-from tap_servicetitan.streams import ALL_STREAMS
+from tap_servicetitan.streams import ALL_STREAMS, CORE_STREAMS
 from tap_servicetitan.windows import WindowStream
 
-SECTION = DocSection(
-    DOCS / "streams.md",
-    "<!-- stream-table:begin (servicetitan-stream-table --write) -->",
-    "<!-- stream-table:end -->",
-)
+SECTION = markdown_section("docs/streams.md", "stream-table")
+CORE_SECTION = markdown_section("docs/streams.md", "core-table")
+
+#: The records a core stream's records point at, and by which field (docs/streams.md).
+CORE_PARENTS = {
+    "customer_contacts": "customers (`customerId`)",
+    "locations": "customers (`customerId`)",
+    "location_contacts": "locations (`locationId`)",
+    "jobs": "customers (`customerId`), locations (`locationId`)",
+    "appointments": "jobs (`jobId`)",
+    "invoices": "customers (`customer.id`), jobs (`job.id`)",
+    "estimates": "jobs (`jobId`)",
+}
 
 SAME_AS_EXPORT = "the export feed `{}` serves the same records (and reports deletions)"
 NO_KEY = "its rows have no identifier, so no primary key to upsert on"
@@ -137,9 +142,26 @@ def excluded_rows() -> list[str]:
     ]
 
 
+def core_rendered() -> str:
+    """The table of the core streams: the export feeds the st_* tables are built from."""
+    lines = [
+        "",
+        "| stream | endpoint | key | incremental method | parent (foreign key) | scope |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| `{stream.name}` | `{stream.module}/v2/tenant/{{t}}/{stream.path}` | "
+            f"{', '.join(f'`{key}`' for key in stream.primary_keys)} | "
+            f"`continueFrom` (state `continue_from`), `{stream.replication_key}` | "
+            f"{CORE_PARENTS.get(stream.name, '')} | `{stream.scope}` |"
+            for stream in CORE_STREAMS
+        ),
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def rendered() -> str:
     lines = [
-        SECTION.begin,
         "",
         f"{len(ALL_STREAMS)} streams; **default** = selected in `meltano.yml`.",
         "",
@@ -153,14 +175,5 @@ def rendered() -> str:
         "|---|---|---|",
         *excluded_rows(),
         "",
-        SECTION.end,
     ]
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return SECTION.main(argv, __doc__.splitlines()[0], rendered)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return "\n".join(lines) + "\n"

@@ -15,14 +15,13 @@
   transaction (materializations/st_incremental.sql).
 -#}
 
+{#- The tables of the source servicetitan (models/staging/_servicetitan__sources.yml). -#}
 {% macro servicetitan_raw_tables() -%}
-    {{ return([
-        'customers', 'customer_contacts', 'locations', 'jobs',
-        'invoices', 'appointments', 'estimates', 'technicians',
-        'invoice_items', 'gl_accounts', 'job_types', 'job_splits', 'appointment_assignments',
-        'job_timesheets', 'calls', 'costs', 'memberships_export', 'membership_status_changes',
-        'payments',
-    ]) }}
+    {%- set names = [] -%}
+    {%- for source in graph.sources.values() if source.source_name == 'servicetitan' -%}
+        {%- do names.append(source.name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {%- endmacro %}
 
 
