@@ -24,6 +24,9 @@ import datetime as dt
 
 from psycopg import sql
 
+from servicetitan_catalog.raw_tables import RAW_TABLES
+from servicetitan_catalog.streams import CORE_STREAMS
+
 DAYS = 1000
 TECHNICIANS = 200
 BUSINESS_UNITS = 12
@@ -32,28 +35,8 @@ CAMPAIGNS = 50
 GL_ACCOUNTS = 40
 MEMBERSHIP_TYPES = 8
 
-STREAMS = (
-    "customers",
-    "customer_contacts",
-    "locations",
-    "location_contacts",
-    "jobs",
-    "appointments",
-    "invoices",
-    "estimates",
-    "technicians",
-    "invoice_items",
-    "gl_accounts",
-    "job_types",
-    "job_splits",
-    "appointment_assignments",
-    "job_timesheets",
-    "calls",
-    "costs",
-    "memberships_export",
-    "membership_status_changes",
-    "payments",
-)
+#: The raw tables the dbt project reads, and the core streams' (location_contacts too).
+STREAMS = (*CORE_STREAMS, *(table.name for table in RAW_TABLES if table.name not in CORE_STREAMS))
 
 # {sdc} is the loader's columns, {stamp} their values
 FUNCTIONS = """

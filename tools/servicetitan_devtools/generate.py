@@ -10,7 +10,8 @@ the current directory):
 - the preflight's probe table, ``preflight/servicetitan_preflight/probe_endpoints.json``;
 - meltano.yml's tap settings, ``select`` and environments (meltano_yml.py);
 - the dbt source of the raw tables, ``transforms/models/staging/_servicetitan__sources.yml``;
-- the tables of docs/settings.md, docs/streams.md and docs/child-streams.md.
+- the tables of docs/settings.md, docs/streams.md and docs/child-streams.md, and the
+  README's list of the scopes the core streams need.
 
 Usage: ``servicetitan-generate`` writes what differs; ``servicetitan-generate --check``
 writes nothing and exits 1 naming each stale file.
@@ -78,6 +79,10 @@ def outputs() -> list[Output]:
             section(stream_table.CORE_SECTION, stream_table.core_rendered),
         ),
         Output(stream_table.SECTION.path, section(stream_table.SECTION, stream_table.rendered)),
+        Output(
+            stream_table.SCOPES_SECTION.path,
+            section(stream_table.SCOPES_SECTION, stream_table.core_scopes),
+        ),
         Output(child_table.SECTION.path, section(child_table.SECTION, child_table.rendered)),
     ]
 

@@ -20,6 +20,7 @@ from tap_servicetitan.windows import WindowStream
 
 SECTION = markdown_section("docs/streams.md", "stream-table")
 CORE_SECTION = markdown_section("docs/streams.md", "core-table")
+SCOPES_SECTION = markdown_section("README.md", "core-scopes")
 
 #: The records a core stream's records point at, and by which field (docs/streams.md).
 CORE_PARENTS = {
@@ -158,6 +159,12 @@ def core_rendered() -> str:
         "",
     ]
     return "\n".join(lines) + "\n"
+
+
+def core_scopes() -> str:
+    """The README's list of the scopes the core streams need, one each, in their order."""
+    scopes = dict.fromkeys(stream.scope for stream in CORE_STREAMS)
+    return ", ".join(f"`{scope}`" for scope in scopes) + "\n"
 
 
 def rendered() -> str:
