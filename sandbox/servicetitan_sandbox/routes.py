@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from servicetitan_catalog.streams import STREAMS
+
 from .children import CHILD_SCOPES
 
 if TYPE_CHECKING:
@@ -26,17 +28,9 @@ class Route:
     wrapped: Callable[[Request], Response] | None = field(default=None, repr=False)
 
 
-# which export feed serves which stream, and its scope
+#: The core streams' export feeds (servicetitan_catalog.streams): stream -> (module, resource, scope).
 EXPORTS = {
-    "customers": ("crm", "export/customers", "tn.crm.customers:r"),
-    "customer_contacts": ("crm", "export/customers/contacts", "tn.crm.customers:r"),
-    "locations": ("crm", "export/locations", "tn.crm.locations:r"),
-    "location_contacts": ("crm", "export/locations/contacts", "tn.crm.locations:r"),
-    "jobs": ("jpm", "export/jobs", "tn.jpm.jobs:r"),
-    "appointments": ("jpm", "export/appointments", "tn.jpm.appointments:r"),
-    "invoices": ("accounting", "export/invoices", "tn.acc.invoices:r"),
-    "estimates": ("sales", "export/estimates", "tn.sal.estimates:r"),
-    "technicians": ("settings", "export/technicians", "tn.stt.technicians:r"),
+    stream.name: (stream.module, stream.path, stream.scope) for stream in STREAMS if stream.core
 }
 
 ALL_SCOPES = frozenset(v[2] for v in EXPORTS.values()) | CHILD_SCOPES
