@@ -11,7 +11,11 @@ import typing as t
 from functools import cached_property
 
 from tap_servicetitan.auth import ServiceTitanAuthenticator
-from tap_servicetitan.config import validate_settings
+from tap_servicetitan.config import (
+    DEFAULT_CHILD_CONCURRENCY,
+    DEFAULT_STREAM_CONCURRENCY,
+    validate_settings,
+)
 from tap_servicetitan.ratelimit import RateLimitedSession, RateLimiter
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -30,7 +34,20 @@ class ServiceTitanApi:
     @cached_property
     def session(self) -> RateLimitedSession:
         """One connection pool and one rate limiter for every stream."""
-        return RateLimitedSession(RateLimiter(float(self._config["requests_per_second"])))
+        return RateLimitedSession(
+            RateLimiter(float(self._config["requests_per_second"])), connections=self.connections
+        )
+
+    @property
+    def stream_concurrency(self) -> int:
+        """Streams synced at once (``stream_concurrency``)."""
+        return int(self._config.get("stream_concurrency", DEFAULT_STREAM_CONCURRENCY))
+
+    @property
+    def connections(self) -> int:
+        """Requests that may be in flight at once: each stream's own and its children's."""
+        children = int(self._config.get("child_concurrency", DEFAULT_CHILD_CONCURRENCY))
+        return self.stream_concurrency * (1 + children)
 
     @cached_property
     def authenticator(self) -> ServiceTitanAuthenticator:

@@ -33,6 +33,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 
 from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
@@ -311,14 +313,59 @@ class RecordCountsStream(ServiceTitanStream):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        self._answer = (page_body(response).get("totalCount"), api_clock(response))
-        return ()
+        yield {"total": page_body(response).get("totalCount"), "clock": api_clock(response)}
 
-    def _count(self, context: Context) -> tuple[int | None, dt.datetime | None]:
-        self._answer = (None, None)
-        for _ in super().get_records(context):
-            pass
-        return self._answer
+    def _count(self, stream: Stream) -> dict:
+        """One count request: ``{"total": ..., "clock": ...}`` (thread-safe)."""
+        return next(iter(self.request_records({"stream": stream.name})))
+
+    @cached_property
+    def _answers(self) -> dict[str, int | str | None]:
+        """stream -> the API's count, or why there is none; asked side by side.
+
+        First the API's clock (one request, unbounded), then every count at
+        once, ``stream_concurrency`` requests in flight.
+        """
+        countable = [
+            stream
+            for stream in self.counted_streams()
+            if stream.parent_stream_type is None and stream.name in COUNT_ENDPOINTS
+        ]
+        answers: dict[str, int | str | None] = {}
+        for stream in countable:
+            try:
+                self._bounded = False
+                clock = self._count(stream)["clock"]
+            except CountUnavailableError as exc:
+                answers[stream.name] = self._unavailable(stream, exc)
+                continue
+            finally:
+                self._bounded = True
+            self.counted_before = (clock or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+            break
+        rest = [stream for stream in countable if stream.name not in answers]
+        with ThreadPoolExecutor(self.api.stream_concurrency, "record-counts") as pool:
+            answers.update(
+                zip((s.name for s in rest), pool.map(self._total_or_note, rest), strict=True)
+            )
+        return answers
+
+    def _total_or_note(self, stream: Stream) -> int | str | None:
+        try:
+            return self._count(stream)["total"]
+        except CountUnavailableError as exc:
+            return self._unavailable(stream, exc)
+
+    @staticmethod
+    def _unavailable(stream: Stream, exc: CountUnavailableError) -> str:
+        return f"{stream.module}/{COUNT_ENDPOINTS[stream.name][0]} answered {exc}"
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """The API's count of each stream it could count (empty until this stream synced)."""
+        if "_answers" not in self.__dict__:
+            return {}
+        return {name: n for name, n in self._answers.items() if isinstance(n, int)}
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict]:
@@ -335,35 +382,26 @@ class RecordCountsStream(ServiceTitanStream):
         }
         if stream.parent_stream_type is not None:
             row["note"] = "served per parent only: no tenant-wide count"
-            yield self._stamped(row)
-            return
-        if stream.name not in COUNT_ENDPOINTS:
+        elif stream.name not in COUNT_ENDPOINTS:
             row["note"] = "no list endpoint with includeTotal serves these records"
-            yield self._stamped(row)
-            return
-        row["count_endpoint"] = f"{stream.module}/{COUNT_ENDPOINTS[stream.name][0]}"
-        try:
-            if self.counted_before is None:
-                # the API's clock before any other stream reads a record (one request)
-                self._bounded = False
-                _, clock = self._count(context)
-                self._bounded = True
-                self.counted_before = (clock or dt.datetime.now(dt.timezone.utc)).replace(
-                    microsecond=0
-                )
-            total, _ = self._count(context)
-        except CountUnavailableError as exc:
-            row["note"] = f"{row['count_endpoint']} answered {exc}"
-            yield self._stamped(row)
-            return
-        if total is None:
-            row["note"] = f"{row['count_endpoint']} sent no totalCount"
-        row["api_total"] = total
-        if self.created_bound(stream):
-            row["counted_before"] = self.counted_before.isoformat()
         else:
-            row["note"] = "the endpoint has no createdBefore: the count covers every record"
+            row["count_endpoint"] = f"{stream.module}/{COUNT_ENDPOINTS[stream.name][0]}"
+            answer = self._answers[stream.name]
+            if isinstance(answer, str):
+                row["note"] = answer
+            else:
+                row.update(self._counted(stream, answer))
         yield self._stamped(row)
+
+    def _counted(self, stream: Stream, total: int | None) -> dict:
+        """The row's count, its bound, and a note where either is missing."""
+        if not self.created_bound(stream):
+            note = "the endpoint has no createdBefore: the count covers every record"
+            return {"api_total": total, "note": note}
+        row = {"api_total": total, "counted_before": self.counted_before.isoformat()}
+        if total is None:
+            row["note"] = f"{stream.module}/{COUNT_ENDPOINTS[stream.name][0]} sent no totalCount"
+        return row
 
     def _stamped(self, row: dict) -> dict:
         row[TENANT_FIELD] = self.tenant_id

@@ -29,6 +29,7 @@ waiting STATE unwritten: the target's last state covers only loaded files.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import typing as t
 
@@ -53,6 +54,9 @@ class ServiceTitanWriter(MsgSpecWriter):
 
     def __init__(self) -> None:
         super().__init__()
+        #: Streams synced side by side write through this one writer, a message at a time.
+        #: Re-entrant: the SIGTERM handler writes a STATE from whichever frame it interrupts.
+        self._lock = threading.RLock()
         self._batches: BatchOutput | None = None
         #: The last SCHEMA line written per stream.
         self._schemas: dict[str, bytes] = {}
@@ -63,12 +67,17 @@ class ServiceTitanWriter(MsgSpecWriter):
 
     def finish_batches(self) -> None:
         """Announce the open files, then write the waiting STATE (a run that succeeded)."""
-        if self._batches is not None:
-            self._batches.announce_all()
-            self._batches = None
+        with self._lock:
+            if self._batches is not None:
+                self._batches.announce_all()
+                self._batches = None
 
     @override
     def write_message(self, message: Message) -> None:
+        with self._lock:
+            self._write(message)
+
+    def _write(self, message: Message) -> None:
         if isinstance(message, SchemaMessage) and self._repeated(message):
             return
         if self._batches is not None:

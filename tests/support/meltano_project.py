@@ -115,6 +115,12 @@ class MeltanoProject:
         self, *, after_rows: int, table: str = "customer_contacts", sig: int = signal.SIGKILL
     ) -> None:
         """Start a run and signal its whole process group once ``after_rows`` landed."""
+        self.run_killed_when(
+            lambda: self.count_rows(f"tap_servicetitan.{table}") >= after_rows, sig=sig
+        )
+
+    def run_killed_when(self, when: Callable[[], bool], *, sig: int = signal.SIGKILL) -> None:
+        """Start a run and signal its whole process group once ``when()`` is true."""
         proc = subprocess.Popen(
             [MELTANO, *self.pipeline],
             cwd=ROOT,
@@ -126,9 +132,9 @@ class MeltanoProject:
         try:
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline and proc.poll() is None:
-                if self.count_rows(f"tap_servicetitan.{table}") >= after_rows:
+                if when():
                     break
-                time.sleep(0.1)
+                time.sleep(0.01)
             assert proc.poll() is None, "the run finished before it could be interrupted"
         finally:
             os.killpg(proc.pid, sig)
