@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from servicetitan_catalog.child_streams import CHILD_ROWS, ChildRow
-from servicetitan_catalog.reference import decimal_string_fields, endpoints
+from servicetitan_catalog.reference import decimal_string_fields, endpoints, url
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.children import KINDS, ChildKind
@@ -91,8 +91,10 @@ def _as_emitted(row: ChildRow, parent_id, number: int, child: dict, tenant_id: i
     record = child | {row.parent_key: parent_id, "tenant_id": tenant_id}
     if row.numbered:
         record[LINE_NUMBER] = number
-    in_reference = row.reference_url in endpoints()  # else the OpenAPI specs' (no decimal strings)
-    for name in decimal_string_fields(row.reference_url) if in_reference else ():
+    in_reference = (
+        url(row.module, row.path) in endpoints()
+    )  # else the OpenAPI specs' (no decimal strings)
+    for name in decimal_string_fields(url(row.module, row.path)) if in_reference else ():
         if isinstance(record.get(name), str):
             record[name] = float(record[name])
     return record

@@ -9,7 +9,7 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from servicetitan_catalog.reference import decimal_string_fields, endpoints
+from servicetitan_catalog.reference import decimal_string_fields, endpoints, url
 from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_devtools.tap_runner import run_tap
 from servicetitan_sandbox import SandboxServer
@@ -31,7 +31,7 @@ def endpoint_of(stream) -> str:
 
 
 def reference_of(stream) -> dict:
-    return endpoints()[f"/{stream.module}/v2/tenant/{{tenant}}/{stream.path}"]
+    return endpoints()[url(stream.module, stream.path)]
 
 
 def sandbox_keys(server: SandboxServer, stream) -> tuple[set, tuple[str, ...]]:
@@ -99,8 +99,8 @@ def test_money_sent_as_decimal_strings_arrives_as_exact_numbers(full_run) -> Non
     run, _ = full_run
     seen = 0
     for stream in STREAMS.values():
-        url = f"/{stream.module}/v2/tenant/{{tenant}}/{stream.path}"
-        for field in decimal_string_fields(url):
+        endpoint_url = url(stream.module, stream.path)
+        for field in decimal_string_fields(endpoint_url):
             values = [r[field] for r in run.records[stream.name] if r.get(field) is not None]
             assert all(isinstance(v, (int, float)) for v in values), (stream.name, field)
             seen += len(values)

@@ -11,7 +11,7 @@ import email.utils
 
 import requests
 
-from servicetitan_catalog.reference import endpoints
+from servicetitan_catalog.reference import endpoints, url
 from servicetitan_catalog.streams import CORE_STREAMS
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from tap_servicetitan.reconciliation import COUNT_ENDPOINTS
@@ -61,7 +61,7 @@ def test_count_endpoints_are_those_of_the_api_reference() -> None:
         if issubclass(stream, WindowStream):
             continue  # a report over a moving window: a count of one window is not the table's
         resource = stream.path.removeprefix("export/")
-        endpoint = reference.get(f"/{stream.module}/v2/tenant/{{tenant}}/{resource}")
+        endpoint = reference.get(url(stream.module, resource))
         if endpoint and endpoint["kind"] == "list" and "includeTotal" in endpoint["query"]:
             derived[stream.name] = (resource, "createdBefore" in endpoint["query"])
     assert derived == COUNT_ENDPOINTS

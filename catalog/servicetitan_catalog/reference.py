@@ -42,6 +42,12 @@ def openapi_dir() -> Path:
     return Path(str(FOLDER.joinpath("openapi")))
 
 
+def url(module: str, resource: str) -> str:
+    """The reference's URL of a v2 endpoint: ``url("crm", "customers")`` is
+    ``/crm/v2/tenant/{tenant}/customers``."""
+    return f"/{module}/v2/tenant/{{tenant}}/{resource}"
+
+
 def url_parts(url: str) -> tuple[str, str, str]:
     """``(module path, version, resource)`` of a reference URL."""
     match = ENDPOINT_URL.match(url)

@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from servicetitan_catalog.child_streams import CHILD_ROWS, LINE_NUMBER, ChildRow
+from servicetitan_catalog.reference import url
 from servicetitan_devtools.openapi import Spec, field_types, load_specs, nullable, repository_specs
 from tap_servicetitan.streams import TAP_STREAMS
 
@@ -36,10 +37,7 @@ SCHEMAS = "tap-servicetitan/tap_servicetitan/schemas"
 @cache
 def stream_urls() -> dict[str, str]:
     """Stream name -> the reference URL of its endpoint."""
-    return {
-        stream.name: f"/{stream.module}/v2/tenant/{{tenant}}/{stream.path}"
-        for stream in TAP_STREAMS
-    }
+    return {stream.name: url(stream.module, stream.path) for stream in TAP_STREAMS}
 
 
 #: Child streams: the endpoint's record plus the parent's id (and a line number).
