@@ -322,8 +322,3 @@ CORE_STREAMS = tuple(stream.name for stream in STREAMS if stream.core)
 #: What meltano.yml selects: the core, the tables of the common reports, every stream
 #: the KPI tables read (docs/kpi-tables.md), and the API's own counts of them.
 DEFAULT_SELECTION = (*(stream.name for stream in STREAMS if stream.selected), RECORD_COUNTS)
-
-
-def stream(name: str) -> Stream:
-    """The row of the stream ``name``."""
-    return next(row for row in STREAMS if row.name == name)
