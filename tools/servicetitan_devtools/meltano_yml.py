@@ -3,8 +3,9 @@
 Two blocks between ``# servicetitan-generate:begin`` and ``:end`` comments;
 the rest of the file is written by hand:
 
-- tap-servicetitan's ``select`` (the default selection, ``servicetitan_catalog.streams``)
-  and ``settings`` (``servicetitan_catalog.settings``);
+- tap-servicetitan's ``settings_group_validation`` (the required settings), ``select``
+  (the default selection, ``servicetitan_catalog.streams``) and ``settings``
+  (``servicetitan_catalog.settings``);
 - the ``environments``: each ServiceTitan environment's hosts
   (``servicetitan_catalog.environments``), the sandbox's with the sandbox
   tenant's fixed credentials (``servicetitan_sandbox.credentials``).
@@ -46,9 +47,16 @@ KINDS = {
 }
 
 
-def indented(data: object, spaces: int) -> str:
-    """``data`` as block YAML, every line indented by ``spaces``."""
-    text = yaml.safe_dump(data, sort_keys=False, width=10**6, allow_unicode=True)
+def indented(data: object, spaces: int, *, flow_leaves: bool = False) -> str:
+    """``data`` as block YAML (``flow_leaves``: innermost lists as ``[a, b]``), every line
+    indented by ``spaces``."""
+    text = yaml.safe_dump(
+        data,
+        sort_keys=False,
+        width=10**6,
+        allow_unicode=True,
+        default_flow_style=None if flow_leaves else False,
+    )
     return "".join(" " * spaces + line for line in text.splitlines(keepends=True))
 
 
@@ -66,8 +74,9 @@ def meltano_setting(row: settings.Setting) -> dict[str, t.Any]:
 
 
 def tap_block() -> str:
-    """tap-servicetitan's ``select`` and ``settings``."""
-    return indented(
+    """tap-servicetitan's required settings, ``select`` and ``settings``."""
+    required = [row.name for row in settings.SETTINGS if row.required]
+    return indented({"settings_group_validation": [required]}, 4, flow_leaves=True) + indented(
         {
             "select": [f"{name}.*" for name in DEFAULT_SELECTION],
             "settings": [meltano_setting(row) for row in settings.SETTINGS],
