@@ -20,7 +20,7 @@ import pytest
 
 from servicetitan_devtools.tap_runner import TAP, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.children import KINDS
+from servicetitan_sandbox.child_records import KINDS
 
 STREAMS = {"customers", "customer_notes"}
 NOTES = next(kind for kind in KINDS if kind.name == "customer_notes")

@@ -13,14 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from servicetitan_catalog.child_streams import CHILD_ROWS, ChildRow
+from servicetitan_catalog.child_streams import CHILD_ROWS, LINE_NUMBER, ChildRow
 from servicetitan_catalog.reference import decimal_string_fields, endpoints, url
 from servicetitan_devtools.tap_runner import TapRun, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.children import KINDS, ChildKind
+from servicetitan_sandbox.child_records import KINDS, ChildKind
 from servicetitan_sandbox.embedded import EMBEDDED
 from servicetitan_sandbox.formats import parse_iso_ms
-from tap_servicetitan.children import LINE_NUMBER
 from tap_servicetitan.streams import ALL_STREAMS
 
 #: The child streams of per-parent endpoints (technician_tracking, which asks with its

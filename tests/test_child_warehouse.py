@@ -4,11 +4,10 @@
 meltano.yml) with two child streams and their parents selected, into a fresh
 database. A first run is a sweep (every parent); the runs after a change
 read the children of the changed parents only (the ordinary path). Parent
-pages hold one full group of parents (``GROUP_SIZE``): the group's last
-requests are still in flight when it is handed over, and the page's end must
-wait for them before the page's resume point is saved. Each check compares
-the raw child tables with the sandbox's children: the same keys, each once,
-each at its current ``modifiedOn``.
+pages hold ``PAGE_SIZE`` parents, so the changed parents span pages and each
+page's children must be written before the page's resume point is saved.
+Each check compares the raw child tables with the sandbox's children: the
+same keys, each once, each at its current ``modifiedOn``.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.children import KINDS, ChildKind
+from servicetitan_sandbox.child_records import KINDS, ChildKind
 from servicetitan_sandbox.formats import parse_iso_ms
-from tap_servicetitan.fanout import GROUP_SIZE
 from tests.support.meltano_project import MeltanoProject
 
 pytestmark = pytest.mark.e2e
@@ -37,13 +35,15 @@ CHILDREN: dict[str, tuple[ChildKind, str]] = {
 }
 SELECT = ("customers", "customer_notes", "locations", "location_notes")
 NOTES_ENDPOINTS = tuple(f"{kind.module}/{kind.pattern}" for kind, _ in CHILDREN.values())
+#: Parents per page of the sandbox's export feeds.
+PAGE_SIZE = 200
 #: A notes request in the sandbox's request log: (parent collection, parent id).
 NOTES_PATH = re.compile(r"^/crm/v2/tenant/\d+/(customers|locations)/(\d+)/notes")
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(customers=400, seed=1111, export_page_size=GROUP_SIZE) as srv:
+    with SandboxServer(customers=400, seed=1111, export_page_size=PAGE_SIZE) as srv:
         yield srv
 
 
@@ -175,7 +175,7 @@ def test_faults_during_the_child_read_lose_no_child(project: MeltanoProject) -> 
     assert_children_loaded_once(project)
 
     touched = change_children_and_touch_parents(project.sandbox, seed=21)
-    assert len({pid for stream, pid in touched if stream == "customers"}) > GROUP_SIZE
+    assert len({pid for stream, pid in touched if stream == "customers"}) > PAGE_SIZE
     faulty_run(project, after=10)  # the changed parents' children
     assert parents_visited(project.sandbox) == touched  # no sweep: only the changed parents
     assert_children_loaded_once(project)

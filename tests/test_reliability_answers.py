@@ -18,7 +18,7 @@ import requests
 
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.children import KINDS
+from servicetitan_sandbox.child_records import KINDS
 
 CUSTOMERS = "crm/export/customers"
 LIST_STREAM = "job_cancel_reasons"

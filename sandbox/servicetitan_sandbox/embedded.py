@@ -4,7 +4,7 @@ A membership type carries ``durationBilling``, ``discounts`` and
 ``recurringServices``: the items its child endpoints answer
 (``membership-types/{id}/duration-billing-items`` ...), each without the item's
 own fields (id, importId, active, createdOn, createdById; the OpenAPI's
-``MembershipType*Entry`` schemas). :class:`~.children.Children` keeps them in
+``MembershipType*Entry`` schemas). :class:`~.child_records.Children` keeps them in
 step: written when the sandbox starts, and a change to an item is a change to
 its membership type (a new version, modified at that moment).
 """

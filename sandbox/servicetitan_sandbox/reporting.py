@@ -225,7 +225,7 @@ class Reporting:
 
         ``report-category/{key}/reports`` lists this module's reports of its
         categories; other categories are answered by ``fallback`` (the generated
-        per-category lists of children.py).
+        per-category lists of child_records.py).
         """
         return [
             ("GET", "report-category/{key}/reports", "tn.rpr.reports:r", self.list_reports),

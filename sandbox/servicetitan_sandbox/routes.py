@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from servicetitan_catalog.streams import STREAMS
 
-from .children import CHILD_SCOPES
+from .child_records import CHILD_SCOPES
 
 if TYPE_CHECKING:
     from .faults import Response

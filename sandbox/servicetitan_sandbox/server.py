@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 
 from . import credentials
-from .children import KINDS, ChildKind, Children
+from .child_records import KINDS, ChildKind, Children
 from .counts import paired_list_routes
 from .dataset import Dataset
 from .faults import Faults, Response, error_response, with_faults

@@ -24,9 +24,10 @@ from singer_sdk.schema.source import SchemaDirectory
 from typing_extensions import override
 
 from tap_servicetitan.checkpoint import write_checkpoint
+from tap_servicetitan.child_reads import ChildReads
 from tap_servicetitan.errors import AccessDeniedError
-from tap_servicetitan.fanout import ParentGroups
 from tap_servicetitan.pagination import (
+    EVERY_RECORD_FROM,
     PAGE,
     ExportPaginator,
     ListPaginator,
@@ -247,23 +248,22 @@ class ServiceTitanStream(RESTStream):
         batch files instead and orders STATE after BATCH (see writer.py).
         """
 
+    @cached_property
+    def child_reads(self) -> ChildReads:
+        """This stream's selected child streams, read a page of parents at a time (child_reads.py)."""
+        return ChildReads(self)
+
     @override
     def generate_child_contexts(
         self, record: dict, context: Context | None
     ) -> Iterable[Context | None]:
-        """One context per group of parents for the selected child streams (fanout.py)."""
-        if self.child_streams:
-            yield from self.child_groups.add(record)
-
-    @cached_property
-    def child_groups(self) -> ParentGroups:
-        return ParentGroups(self)
+        """None: singer-sdk syncs no child stream per record (see :attr:`child_reads`)."""
+        return ()
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict]:
         yield from super().get_records(context)
-        if self.child_streams:
-            self.child_groups.finish()
+        self.child_reads.finish()
 
     @cached_property
     def _record_shaper(self) -> RecordShaper:
@@ -276,7 +276,16 @@ class ServiceTitanStream(RESTStream):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        yield from answer_records(response, self.records_in)
+        """The page's records; once they are written, their children, then :meth:`page_done`."""
+        yield from self.child_reads.page(answer_records(response, self.records_in))
+        self.page_done(response)
+
+    def page_done(self, response: requests.Response) -> None:
+        """After a page's records and their children are written (export feeds: the checkpoint)."""
+
+    def resume_point(self, response: requests.Response) -> str | None:
+        """Where a read of the endpoint resumes after ``response``'s page (None: at the start)."""
+        return None
 
     @cached_property
     def record_check(self) -> RecordCheck:
@@ -300,8 +309,9 @@ class ServiceTitanStream(RESTStream):
 class ExportStream(ServiceTitanStream):
     """An export feed (``export/<resource>``): full records, change-ordered.
 
-    State is ServiceTitan's own resume point: after every page the stream
-    stores that page's ``continueFrom`` and emits a STATE message, so a run
+    State is ServiceTitan's own resume point: after every page (and the
+    children of its parents, child_reads.py) the stream stores that page's
+    ``continueFrom`` and emits a STATE message, so a run
     interrupted at any moment resumes where the last committed page ended,
     and the next run asks only for what changed since. With BATCH files the
     writer holds that STATE back until the page's records are announced
@@ -316,10 +326,13 @@ class ExportStream(ServiceTitanStream):
 
     @override
     def get_new_paginator(self) -> ExportPaginator:
-        return ExportPaginator(self._starting_from())
+        return ExportPaginator(None)
 
-    def _starting_from(self) -> str | None:
-        """``from`` of the first request: the saved resume point, else a date."""
+    def _starting_from(self, context: Context | None) -> str | None:
+        """``from`` of the first request: where a read of every record starts (a
+        child stream's sweep), else the saved resume point, else ``start_date``."""
+        if context and EVERY_RECORD_FROM in context:
+            return context[EVERY_RECORD_FROM]
         token = self.stream_state.get(self.RESUME_KEY)
         if token:
             return str(token)
@@ -329,23 +342,23 @@ class ExportStream(ServiceTitanStream):
     @override
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
         params = self.active_param()
-        if next_page_token:
-            params["from"] = next_page_token
+        start = next_page_token or self._starting_from(context)
+        if start:
+            params["from"] = start
         return params
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        body = page_body(response)
-        yield from body.get("data") or ()
-        # Reached only once every record of the page has been written; the
-        # children of the page's parents are emitted before its checkpoint.
-        if self.child_streams:
-            self.child_groups.flush()
-        self._checkpoint(body.get("continueFrom"))
+    def resume_point(self, response: requests.Response) -> str | None:
+        return page_body(response).get("continueFrom")
 
-    def _checkpoint(self, resume_point: str | None) -> None:
-        # An unselected parent read for its children keeps its resume point:
-        # selecting it later must still export every record.
+    @override
+    def page_done(self, response: requests.Response) -> None:
+        """The page's checkpoint: its resume point, once its records and their children are written.
+
+        An unselected parent read for its children keeps its resume point:
+        selecting it later must still export every record.
+        """
+        resume_point = self.resume_point(response)
         if not resume_point or not self.selected:
             return
         self.stream_state[self.RESUME_KEY] = resume_point
@@ -378,8 +391,14 @@ class ListStream(ServiceTitanStream):
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
         params = {"page": next_page_token or 1, "pageSize": self.page_size} if self.paged else {}
         params.update(self.active_param())
-        if self.replication_key:
-            since = self.get_starting_timestamp(context)
-            if since is not None:
-                params["modifiedOnOrAfter"] = since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        since = self.modified_since(context)
+        if since is not None:
+            params["modifiedOnOrAfter"] = since
         return params
+
+    def modified_since(self, context: Context | None) -> str | None:
+        """``modifiedOnOrAfter`` of a request: the bookmark, unless reading every record."""
+        if not self.replication_key or (context and EVERY_RECORD_FROM in context):
+            return None
+        since = self.get_starting_timestamp(context)
+        return None if since is None else since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -23,6 +23,11 @@ ONE_RECORD = ""
 #: The answer is a JSON array of records (``membership-types/{id}/discounts``).
 ARRAY = "[]"
 
+#: Request context key of a read of every record of an endpoint, outside the
+#: stream's state: its value is the resume point to start from (None: the
+#: first page). A child stream's sweep reads its parent's endpoint so.
+EVERY_RECORD_FROM = "every_record_from"
+
 
 def json_body(response: requests.Response) -> t.Any:
     """The decoded JSON body of an answer, decoded at most once per response.

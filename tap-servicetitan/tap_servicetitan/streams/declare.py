@@ -16,7 +16,7 @@ import typing as t
 
 from servicetitan_catalog.child_streams import CHILD_ROWS, PAGE, ChildRow
 from servicetitan_catalog.streams import CUSTOM, EXPORT, Stream
-from tap_servicetitan.children import ChildStream
+from tap_servicetitan.child_stream import ChildStream
 from tap_servicetitan.client import ExportStream, ListStream, ServiceTitanStream
 
 

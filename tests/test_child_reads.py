@@ -1,7 +1,7 @@
-"""The child streams' request window and parent groups (fanout.py).
+"""A parent's child reads (child_reads.py): the request window, the page handover.
 
-The window and the groups alone, then a tap run against the sandbox whose
-parent pages each end with a full group.
+The window and a parent's pages with a stand-in child, then a tap run
+against the sandbox whose parent pages each hold a few hundred parents.
 """
 
 from __future__ import annotations
@@ -18,18 +18,13 @@ import pytest
 
 from servicetitan_devtools.tap_runner import TAP, catalog_selecting
 from servicetitan_sandbox import SandboxServer
-from servicetitan_sandbox.children import KINDS
+from servicetitan_sandbox.child_records import KINDS
 from servicetitan_sandbox.protocol import decode_continue
-from tap_servicetitan.fanout import (
-    GROUP_SIZE,
-    PAGE_END,
-    PARENT_IDS,
-    OrderedWindow,
-    PageEnd,
-    ParentGroups,
-)
+from tap_servicetitan.child_reads import CHILDREN, ChildReads, Parent, in_order
 
 NOTES = next(kind for kind in KINDS if kind.name == "customer_notes")
+#: Parents per page of the sandbox's export feeds.
+PAGE_SIZE = 200
 
 
 class Started:
@@ -37,35 +32,26 @@ class Started:
 
     def __init__(self) -> None:
         self.items: list[int] = []
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     def __call__(self, item: int) -> int:
-        with self._changed:
+        with self._lock:
             self.items.append(item)
-            self._changed.notify_all()
         return item * item
 
-    def wait_for(self, count: int) -> bool:
-        """Whether ``count`` items start (without anyone asking for results)."""
-        with self._changed:
-            return self._changed.wait_for(lambda: len(self.items) >= count, timeout=30)
 
+def test_the_window_answers_in_order_and_draws_at_most_twice_its_workers_ahead() -> None:
+    drawn: list[int] = []
 
-def test_a_window_keeps_a_groups_last_items_in_flight_for_the_next_call() -> None:
-    fetch = Started()
-    window = OrderedWindow(fetch, workers=4)
-    first = list(window.run(range(20), keep=window.size))
-    assert [item for item, _ in first] == list(range(20 - window.size))
-    # the caller is away, yet every item of the group gets fetched
-    assert fetch.wait_for(20)
-    second = list(window.run(range(20, 30)))
-    assert second == [(i, i * i) for i in range(20 - window.size, 30)]
+    def items():
+        for item in range(100):
+            drawn.append(item)
+            yield item
 
-
-def test_markers_pass_in_order_and_never_wait_for_later_items() -> None:
-    window = OrderedWindow(Started(), workers=2)
-    out = list(window.run([1, 2, PageEnd("a"), 3, PageEnd("b")]))
-    assert out == [(1, 1), (2, 4), PageEnd("a"), (3, 9), PageEnd("b")]
+    results = in_order(items(), Started(), workers=4)
+    assert next(results) == 0
+    assert len(drawn) == 2 * 4 + 1  # the caller is away: nothing more is drawn
+    assert list(results) == [i * i for i in range(1, 100)]
 
 
 def test_a_failed_fetch_is_raised_in_its_turn() -> None:
@@ -74,48 +60,61 @@ def test_a_failed_fetch_is_raised_in_its_turn() -> None:
             raise ValueError(item)
         return item
 
-    window = OrderedWindow(fetch, workers=2)
     seen = []
     with pytest.raises(ValueError, match="3"):
-        seen.extend(window.run(range(10)))
-    assert seen == [(0, 0), (1, 1), (2, 2)]
-    window.close()
+        seen.extend(in_order(range(10), fetch, workers=2))
+    assert seen == [0, 1, 2]
 
 
 class FakeChild:
-    """A selected child stream that records the contexts it is synced with."""
+    """A selected child stream, swept just now, that records what it is synced with."""
 
+    name = "technician_tracking"
     selected = True
-    sweep_due = False
-    parent_params: tuple[str, ...] = ()
+    parent_params: tuple[str, ...] = ("technicianId",)
+    parent_name = "appointment_assignments"
+    config: dict = {}
 
-    def __init__(self) -> None:
-        self.contexts: list[dict] = []
+    def __init__(self, events: list) -> None:
+        self.events = events
+        self.stream_state = {"swept_at": dt.datetime.now(dt.timezone.utc).isoformat()}
 
-    def sync(self, context: dict | None = None) -> None:
-        self.contexts.append(dict(context or {}))
+    def children_of(self, parent: Parent, since: str | None) -> list[dict]:
+        return [{"parent": parent.id, "technicianId": parent.fields["technicianId"]}]
+
+    def sync(self, context: dict) -> None:
+        self.events.append(("context", str(context[CHILDREN])))
+        self.events.extend(("child", child) for child in context[CHILDREN])
 
 
 class FakeParent:
+    config = {"child_concurrency": 2}
+
     def __init__(self, child: FakeChild) -> None:
         self.child_streams = [child]
 
 
-def test_a_page_end_drains_the_groups_in_flight_even_when_its_last_group_is_empty() -> None:
-    child = FakeChild()
-    groups = ParentGroups(FakeParent(child), group_size=2)  # type: ignore[arg-type]
-    full = [context for record_id in (1, 2) for context in groups.add({"id": record_id})]
-    assert full == [{PARENT_IDS: [1, 2]}]
-    groups.flush()  # the page ended right after a full group
-    assert child.contexts == [{PARENT_IDS: [], PAGE_END: True}]
-    groups.flush()  # nothing handed over since: nothing to sync
-    assert len(child.contexts) == 1
+def test_a_page_passes_through_then_its_parents_children_follow_its_last_record() -> None:
+    events: list = []
+    reads = ChildReads(FakeParent(FakeChild(events)))  # type: ignore[arg-type]
+    page = [{"id": n, "technicianId": 10 * n} for n in (1, 2, 3)]
+    for record in reads.page(page):
+        events.append(("parent", record["id"]))
+        record.pop("technicianId")  # writing a record may drop fields the catalog deselects
+    assert events == [
+        ("parent", 1),
+        ("parent", 2),
+        ("parent", 3),
+        ("context", "3 appointment_assignments"),
+        ("child", {"parent": 1, "technicianId": 10}),
+        ("child", {"parent": 2, "technicianId": 20}),
+        ("child", {"parent": 3, "technicianId": 30}),
+    ]
 
 
 def test_every_parent_page_checkpoint_follows_the_children_of_its_parents() -> None:
-    """Ordinary path, pages of exactly one group: a group's last requests are in
-    flight when its page ends, and the page's STATE must wait for their children."""
-    with SandboxServer(customers=2 * GROUP_SIZE, seed=5, export_page_size=GROUP_SIZE) as server:
+    """Ordinary path: a parent page's STATE comes after the children of its parents."""
+    with SandboxServer(customers=2 * PAGE_SIZE, seed=5, export_page_size=PAGE_SIZE) as server:
         config = server.tap_config(requests_per_second=1000, child_concurrency=8)
         swept = dt.datetime.now(dt.timezone.utc).isoformat()
         state = {"bookmarks": {"customer_notes": {"swept_at": swept}}}
