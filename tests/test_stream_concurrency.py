@@ -194,12 +194,14 @@ def test_a_failing_stream_stops_the_others_in_one_line() -> None:
 
 @pytest.mark.parametrize("batch", [True, False], ids=["batch", "records"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_killed_at_a_random_moment_the_rerun_equals_the_sandbox(
+def test_stopped_at_a_random_moment_the_rerun_equals_the_sandbox(
     database, tmp_path, sig, batch
 ) -> None:
-    """``meltano run`` with four streams at a time, killed after a random number of
-    requests (seeded, in the test's id), then run again: the raw tables equal the sandbox."""
-    moment = random.Random(f"{sig}-{batch}").randint(5, 60)
+    """``meltano run`` with four streams at a time, stopped after a random number of
+    requests (seeded by the test's id): SIGTERM to the tap (its supervisor stopping
+    it; Meltano and the target finish), SIGKILL to every process of the run. The
+    next run gives raw tables equal to the sandbox."""
+    moment = random.Random(f"{sig.name}-{batch}").randint(5, 60)
     with SandboxServer(customers=1000, seed=24, export_page_size=50) as sandbox:
         project = MeltanoProject(sandbox, database, tmp_path, select=tuple(STREAMS))
         project.pipeline = ("run", "tap-servicetitan", "target-postgres")
@@ -211,7 +213,12 @@ def test_killed_at_a_random_moment_the_rerun_equals_the_sandbox(
             project.env["TAP_SERVICETITAN_BATCH_CONFIG"] = "{}"
         sandbox.faults.configure(latency=0.02)
         sandbox.reset_counters()
-        project.run_killed_when(lambda: sandbox.counters["requests"] >= moment, sig=sig)
+        reached = lambda: sandbox.counters["requests"] >= moment  # noqa: E731
+        if sig == signal.SIGTERM:
+            project.run_killing_tap(reached, sig)
+        else:
+            project.run_killed_when(reached, sig=sig)
+        assert sandbox.counters["requests"] < 150, "the run was not stopped early"
         sandbox.faults.reset()
         project.run("--force")
         with project.connect() as conn:

@@ -149,11 +149,14 @@ class MeltanoProject:
         """Run with meltano.yml's ``batch_config`` changed (``batch_size=200``, ...)."""
         self.env["TAP_SERVICETITAN_BATCH_CONFIG"] = json.dumps(project_batch_config() | changes)
 
-    def run_killing_tap(self, when: Callable[[], bool]) -> subprocess.CompletedProcess:
-        """Run the pipeline and SIGKILL the tap alone once ``when()`` is true.
+    def run_killing_tap(
+        self, when: Callable[[], bool], sig: int = signal.SIGKILL
+    ) -> subprocess.CompletedProcess:
+        """Run the pipeline and signal the tap alone (SIGKILL) once ``when()`` is true.
 
         Meltano and the target live on: the target loads what it was sent,
-        writes its last state, and Meltano stores it, as after a tap crash.
+        writes its last state, and Meltano stores it, as after a tap crash
+        (or, with SIGTERM, a tap stopped by its supervisor).
         """
         with tempfile.TemporaryFile("w+") as output:
             proc = subprocess.Popen(
@@ -165,7 +168,7 @@ class MeltanoProject:
                     assert proc.poll() is None, "the run finished before the tap could be killed"
                     assert time.monotonic() < deadline, "the moment to kill the tap never came"
                     time.sleep(0.005)
-                _tap_process(proc.pid).kill()
+                _tap_process(proc.pid).send_signal(sig)
                 proc.wait(timeout=300)
             finally:
                 if proc.poll() is None:
