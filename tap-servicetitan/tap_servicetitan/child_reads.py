@@ -22,11 +22,12 @@ Which parents are visited:
   ``modifiedOn`` did not move. While a child's sweep is due, the ordinary
   path reads nothing for it (the sweep covers it).
 
-Either way a page's parents are visited ``child_workers`` requests at a time
-(:func:`in_order`), answers in parent order, through the parent's child
-stream's own request hooks on the tap's one session, rate limiter and token.
-Nothing here is shared between parent streams: each has its own
-:class:`ChildReads`, and the threads of a window live only while it is read.
+Either way a page's parents are visited :func:`child_workers` requests at a
+time (:func:`in_order`), answers in parent order, each request made by the
+child stream's own hooks (``child_stream.py``) on the tap's one session, rate
+limiter and token. Nothing here is shared between parent streams: each has
+its own :class:`ChildReads`, and the threads of a window live only while it
+is read.
 
 A child stream's state holds a handful of keys, never one entry per parent:
 ``changed_since`` (server time at the start of the last complete sweep, less
