@@ -38,12 +38,17 @@ def test_state_waits_until_every_open_file_is_announced(tmp_path) -> None:
         output.write(record("a", 3), ENCODE)  # a is full: announced, b still open
         assert kinds(lines) == ["STATE", "BATCH"]
 
-        # any other message announces the open files, then the held STATE, then itself
+        # another stream's SCHEMA (a stream starting beside the others) leaves b open ...
         output.write(
             SchemaMessage(stream="c", schema={"properties": {}}, key_properties=[]), ENCODE
         )
-    assert kinds(lines) == ["STATE", "BATCH", "BATCH", "STATE", "SCHEMA"]
-    assert lines[3]["value"] == {"n": 1}
+        assert kinds(lines) == ["STATE", "BATCH", "SCHEMA"]
+        # ... b's own announces b's file, then the held STATE, then itself
+        output.write(
+            SchemaMessage(stream="b", schema={"properties": {}}, key_properties=[]), ENCODE
+        )
+    assert kinds(lines) == ["STATE", "BATCH", "SCHEMA", "BATCH", "STATE", "SCHEMA"]
+    assert lines[4]["value"] == {"n": 1}
     announced = {line["stream"]: line["manifest"] for line in lines if line["type"] == "BATCH"}
     for stream, ids in {"a": [1, 2, 3], "b": [1]}.items():
         (url,) = announced[stream]
@@ -77,3 +82,17 @@ def test_finish_announces_the_last_files_then_the_final_state(tmp_path, capsysbi
     writer.write_message(StateMessage(value={"n": 2}))
     lines = [json.loads(line) for line in capsysbinary.readouterr().out.splitlines()]
     assert kinds(lines) == ["RECORD", "STATE"]
+
+
+def test_a_stream_that_ends_announces_its_own_file_only(tmp_path) -> None:
+    """Streams side by side: one ending does not cut the others' files."""
+    lines: list[dict] = []
+    with BatchRun(BatchSettings(root=tmp_path, batch_size=100), "1") as run:
+        output = BatchOutput(run, lambda line: lines.append(json.loads(bytes(line))))
+        output.write(record("a", 1), ENCODE)
+        output.write(record("b", 1), ENCODE)
+        output.write(StateMessage(value={"n": 1}), ENCODE)
+        output.announce_streams(["a", "c"])
+        assert [(line["type"], line.get("stream")) for line in lines] == [("BATCH", "a")]
+        output.announce_streams(["b"])
+    assert kinds(lines) == ["BATCH", "BATCH", "STATE"]

@@ -251,12 +251,11 @@ def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for
     """The worst moment for BATCH: pages extracted and their resume points made,
     but the file holding them not yet announced to the target.
 
-    Files of 4 pages (200 records, 50 a page). The tap alone is killed while it
-    waits for page 10 of the first stream it syncs, with pages 9 and up in its
-    open file. The target loads what was announced and writes its last state,
-    which Meltano stores.
+    Files of 4 pages (200 records, 50 a page). The tap alone is killed at its
+    40th request, four streams in flight, each with pages in its open file
+    past its last announced one. The target loads what was announced and
+    writes its last state, which Meltano stores.
     """
-    first = min(STREAMS)  # singer-sdk syncs streams in name order
     with SandboxServer(customers=1200, seed=606, export_page_size=50) as sandbox:
         project = project_for(sandbox)
         # a batch folder of its own: other runs' folders stay in the project's for a day
@@ -265,24 +264,30 @@ def test_tap_killed_while_a_batch_file_is_open_resumes_without_a_gap(project_for
         tenant_folder = root / f"tap-servicetitan-{sandbox.tenant_id}"
         sandbox.faults.configure(latency=0.1)
         sandbox.reset_counters()
-        killed = project.run_killing_tap(lambda: sandbox.counters["requests"] >= 10)
+        killed = project.run_killing_tap(lambda: sandbox.counters["requests"] >= 40)
         requests_at_kill = sandbox.counters["requests"]
         sandbox.faults.reset()
         assert killed.returncode != 0
         (killed_run,) = folders_in(tenant_folder)
 
-        # the stored resume point covers only records the target loaded ...
-        token = project.state()["bookmarks"][first]["continue_from"]
-        covered = {
-            rid
-            for rid in sandbox.dataset.ids(first)
-            if sandbox.dataset.version_of(first, rid) <= decode_continue(token)
-        }
-        with project.connect() as conn:
-            loaded = {r[0] for r in conn.execute(f"select id from tap_servicetitan.{first}")}
-        assert covered and covered <= loaded
-        # ... although the tap had extracted pages beyond it when it died
-        assert len(covered) < 50 * (requests_at_kill - 1)
+        # every stored resume point covers only records the target loaded ...
+        covered_in_all = 0
+        for stream, bookmark in project.state()["bookmarks"].items():
+            token = bookmark.get("continue_from")
+            if not token:
+                continue
+            covered = {
+                rid
+                for rid in sandbox.dataset.ids(stream)
+                if sandbox.dataset.version_of(stream, rid) <= decode_continue(token)
+            }
+            with project.connect() as conn:
+                rows = conn.execute(f"select id from tap_servicetitan.{stream}")
+                assert covered <= {r[0] for r in rows}, stream
+            covered_in_all += len(covered)
+        assert covered_in_all
+        # ... although the tap had extracted pages beyond them when it died
+        assert covered_in_all < 50 * (requests_at_kill - 4)
 
         project.run()
         assert_raw_tables_equal_dataset(project)

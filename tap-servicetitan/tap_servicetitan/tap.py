@@ -101,14 +101,16 @@ class TapServiceTitan(Tap):
         if counts in streams:
             # alone and first: the API counts the records before any stream reads them
             streams.remove(counts)
-            _sync_stream(counts)
+            self._sync_stream(counts)
         order = largest_first(streams, counts.totals)
-        StreamPool(workers, self.api.session.stop).run(order, _sync_stream)
+        StreamPool(workers, self.api.session.stop).run(order, self._sync_stream)
         for stream in self.streams.values():
             stream.log_sync_costs()
 
-
-def _sync_stream(stream: Stream) -> None:
-    """One stream's sync, as singer-sdk's loop does it."""
-    stream.sync()
-    stream.finalize_state_progress_markers()
+    def _sync_stream(self, stream: Stream) -> None:
+        """One stream's sync, as singer-sdk's loop does it; then its BATCH files (and
+        its children's) are announced while the other streams go on."""
+        stream.sync()
+        stream.finalize_state_progress_markers()
+        writer = t.cast("ServiceTitanWriter", self.message_writer)
+        writer.end_streams([stream.name, *(child.name for child in stream.descendent_streams)])

@@ -15,8 +15,8 @@ keeps resume points safe:
 
 A STATE that arrives while a file holds records waits (a newer STATE replaces
 it: each carries the whole tap state). A file is announced when it reaches
-``batch_size`` records, when any other message arrives (the SCHEMA of the next
-stream, say), when a STATE arrives and the oldest open file was started
+``batch_size`` records, when another message of its stream arrives (a new
+SCHEMA), when its stream ends, when a STATE arrives and the oldest open file was started
 HOLD_STATE_SECONDS ago or more, and at the end of the run; the waiting STATE
 follows its BATCH message. So a resume point reaches the target at most
 HOLD_STATE_SECONDS (plus one page) after its records were extracted, however
@@ -71,6 +71,12 @@ class ServiceTitanWriter(MsgSpecWriter):
             if self._batches is not None:
                 self._batches.announce_all()
                 self._batches = None
+
+    def end_streams(self, names: t.Iterable[str]) -> None:
+        """These streams wrote their last record: announce their open files now."""
+        with self._lock:
+            if self._batches is not None:
+                self._batches.announce_streams(names)
 
     @override
     def write_message(self, message: Message) -> None:
@@ -132,7 +138,13 @@ class BatchOutput:
             else:
                 self._emit(line)
         else:
-            self.announce_all()
+            # A stream's SCHEMA (or version) follows the records written before it:
+            # that stream's file is announced first. Other streams' files stay open.
+            stream = getattr(message, "stream", None)
+            if stream is None:
+                self.announce_all()
+            elif stream in self._open:
+                self.announce(stream)
             self._emit(encode(message))
 
     def _held_too_long(self) -> bool:
@@ -146,6 +158,10 @@ class BatchOutput:
             batch = self._open[stream] = self.run.new_file(stream)
         batch.write(message.record, message.time_extracted)
         if batch.records >= self.run.settings.batch_size:
+            self.announce(stream)
+
+    def announce_streams(self, names: t.Iterable[str]) -> None:
+        for stream in [name for name in names if name in self._open]:
             self.announce(stream)
 
     def announce_all(self) -> None:
