@@ -47,11 +47,13 @@ lint: venv
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-# Benchmarks print figures (no pass/fail): tap alone, extract+load (BATCH vs RECORD),
+# Benchmarks print figures (no pass/fail): tap alone, streams side by side against API latency,
+# extract+load (BATCH vs RECORD),
 # the dbt models alone, the whole pipeline, the preflight check, many tenants through Dagster,
 # what record reconciliation costs a run.
 bench: plugins
 	$(BIN)/python bench/bench_tap.py
+	$(BIN)/python bench/bench_streams.py
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_transforms.py
 	$(BIN)/python bench/bench_pipeline.py

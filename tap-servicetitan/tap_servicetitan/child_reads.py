@@ -73,8 +73,10 @@ CHANGED_SINCE_MARGIN = dt.timedelta(hours=1)
 def child_workers(config: Mapping[str, t.Any]) -> int:
     """How many requests one parent's child reads keep in flight (``child_concurrency``).
 
-    The one place the number is decided: a budget shared with streams read
-    side by side (issue 26) is applied here.
+    The one place the number is decided. With streams side by side each parent
+    stream keeps its own window; every request, the children's included, still
+    takes a slot of the run's one rate limiter, and the session keeps a
+    connection for each (``ServiceTitanApi.connections``).
     """
     return int(config.get("child_concurrency", DEFAULT_CHILD_CONCURRENCY))
 
