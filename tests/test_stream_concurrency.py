@@ -3,6 +3,7 @@ STATE messages true at every moment, faults, a failing stream, kills and reruns.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -12,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from servicetitan_catalog.streams import CORE_STREAMS as CORE_STREAM_NAMES
@@ -20,6 +22,7 @@ from servicetitan_devtools.tap_runner import TAP, catalog_selecting, run_tap
 from servicetitan_sandbox import SandboxServer
 from servicetitan_sandbox.protocol import decode_continue
 from tap_servicetitan.streams import TAP_STREAMS
+from tests.support import isolation
 from tests.support.meltano_project import MeltanoProject
 
 #: meltano.yml's default selection but the API's counts (their own test file).
@@ -232,3 +235,80 @@ def test_stopped_at_a_random_moment_the_rerun_equals_the_sandbox(
                 rows = conn.execute(f"select {columns} from tap_servicetitan.{stream}").fetchall()
                 loaded = {row[0] if len(fields) == 1 else tuple(row) for row in rows}
                 assert loaded == expected, (stream, moment)
+
+
+def test_the_tap_alone_with_stream_maps_pipes_into_a_singer_target(database, tmp_path) -> None:
+    """``tap-servicetitan | target-postgres`` by hand (MeltanoLabs' own target, no
+    Meltano), streams side by side and interleaved, with stream maps that hash
+    e-mail addresses and drop a stream: every table equals the sandbox, and the
+    target's last STATE is the tap's."""
+    loader = isolation.ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin"
+    with SandboxServer(customers=300, seed=25, export_page_size=50) as sandbox:
+        sandbox.faults.configure(latency=0.01)
+        maps = {
+            "customer_contacts": {"value": "md5(value) if type == 'Email' else value"},
+            "technicians": None,
+        }
+        config = sandbox.tap_config(stream_concurrency=4, stream_maps=maps)
+        files = {
+            "config": config,
+            "catalog": catalog_selecting(config, CORE_STREAM_NAMES),
+            "target": {
+                "host": database["host"],
+                "port": database["port"],
+                "user": database["user"],
+                "password": "",
+                "database": database["dbname"],
+                "default_target_schema": "raw",
+            },
+        }
+        for name, payload in files.items():
+            (tmp_path / f"{name}.json").write_text(json.dumps(payload))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_"))}
+        tap = subprocess.Popen(
+            [
+                TAP,
+                "--config",
+                str(tmp_path / "config.json"),
+                "--catalog",
+                str(tmp_path / "catalog.json"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        target = subprocess.run(
+            [str(loader / "target-postgres"), "--config", str(tmp_path / "target.json")],
+            stdin=tap.stdout,
+            capture_output=True,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+        assert tap.wait(timeout=60) == 0
+        assert target.returncode == 0, target.stderr[-3000:]
+        contacts = {c["id"]: c for c in sandbox.dataset.records("customer_contacts")}
+        with psycopg.connect(**database) as conn:
+            tables = {
+                r[0]
+                for r in conn.execute(
+                    "select table_name from information_schema.tables where table_schema = 'raw'"
+                )
+            }
+            assert tables == set(CORE_STREAM_NAMES) - {"technicians"}
+            for stream in tables:
+                loaded = {r[0] for r in conn.execute(f"select id from raw.{stream}")}
+                assert loaded == sandbox.dataset.ids(stream), stream
+            rows = conn.execute("select id, type, value from raw.customer_contacts").fetchall()
+    emails = 0
+    for rid, kind, value in rows:
+        original = contacts[rid]["value"]
+        if kind == "Email":
+            emails += 1
+            assert value == hashlib.md5(original.encode()).hexdigest()  # noqa: S324
+        else:
+            assert value == original
+    assert emails
+    (*_, last) = target.stdout.decode().splitlines()
+    bookmarks = json.loads(last)["bookmarks"]
+    assert set(CORE_STREAM_NAMES) - {"technicians"} <= set(bookmarks)
