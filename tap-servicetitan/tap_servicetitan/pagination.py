@@ -12,16 +12,11 @@ import typing as t
 import orjson
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 
+from servicetitan_catalog.child_streams import ARRAY, ONE_RECORD, PAGE
+
 if t.TYPE_CHECKING:
     import requests
 
-
-#: Where an answer holds its records (a stream's ``records_in``): a page's ``data`` list.
-PAGE = "data"
-#: The answer is itself one record (``business-hours``, ``jobs/{id}/booked-log``).
-ONE_RECORD = ""
-#: The answer is a JSON array of records (``membership-types/{id}/discounts``).
-ARRAY = "[]"
 
 #: Request context key of a read of every record of an endpoint, outside the
 #: stream's state: its value is the resume point to start from (None: the

@@ -97,7 +97,7 @@ class ServiceTitanWriter(MsgSpecWriter):
         """Whether this SCHEMA equals the last one of its stream.
 
         singer-sdk writes a child stream's SCHEMA each time a parent hands it
-        a group of parents; repeating it would cut a BATCH file each time.
+        a page of parents; repeating it would cut a BATCH file each time.
         """
         line = bytes(self.format_message(message))
         if self._schemas.get(message.stream) == line:
