@@ -52,12 +52,12 @@ from tap_servicetitan.config import DEFAULT_CHILD_CONCURRENCY
 from tap_servicetitan.pagination import EVERY_RECORD_FROM, answer_records
 
 if t.TYPE_CHECKING:
+    import logging
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     import requests
-
-    from tap_servicetitan.child_stream import ChildStream
-    from tap_servicetitan.client import ServiceTitanStream
+    from singer_sdk import RESTStream
+    from singer_sdk.helpers.types import Context
 
 T = t.TypeVar("T")
 R = t.TypeVar("R")
@@ -88,10 +88,37 @@ class Parent(t.NamedTuple):
     fields: dict[str, t.Any]
 
 
+class ChildStream(t.Protocol):
+    """What child reads use of a child stream (``child_stream.ChildStream``; a protocol,
+    so that this module, which the base streams import, imports no stream module)."""
+
+    name: str
+    selected: bool
+    parent_params: tuple[str, ...]
+    parent_name: str
+    config: Mapping[str, t.Any]
+    logger: logging.Logger
+
+    @property
+    def stream_state(self) -> dict: ...
+
+    def sync(self, context: Context | None = None) -> None: ...
+
+    def children_of(self, parent: Parent, since: str | None) -> list[dict]: ...
+
+
+class ParentStream(t.Protocol):
+    """What a sweep uses of its parent beyond singer-sdk's request hooks (``client.py``)."""
+
+    records_in: str
+
+    def resume_point(self, response: requests.Response) -> str | None: ...
+
+
 class ChildReads:
     """The child streams of one parent stream instance: read a page of parents at a time."""
 
-    def __init__(self, parent: ServiceTitanStream) -> None:
+    def __init__(self, parent: RESTStream) -> None:
         self.parent = parent
 
     @cached_property
@@ -221,7 +248,7 @@ class Sweep:
             " (resumed)" if "sweep_from" in state else "",
         )
         for response in parent_pages(parent, state.get("sweep_from")):
-            records = answer_records(response, parent.records_in)
+            records = answer_records(response, t.cast("ParentStream", parent).records_in)
             self.reads.emit(self.child, self.reads.parents(records), since)
             self._checkpoint(response)
         self._done()
@@ -234,7 +261,7 @@ class Sweep:
         if "sweep_started" not in self.state:
             started = _server_time(response)
             self.state["sweep_started"] = started.isoformat() if started else None
-        resume_point = self.reads.parent.resume_point(response)
+        resume_point = t.cast("ParentStream", self.reads.parent).resume_point(response)
         if resume_point is not None:
             self.state["sweep_from"] = resume_point
             write_checkpoint(self.child)
@@ -252,9 +279,7 @@ class Sweep:
         write_checkpoint(self.child)
 
 
-def parent_pages(
-    parent: ServiceTitanStream, resume_point: str | None
-) -> Iterator[requests.Response]:
+def parent_pages(parent: RESTStream, resume_point: str | None) -> Iterator[requests.Response]:
     """Every page of ``parent``'s endpoint from ``resume_point`` (None: the first).
 
     The parent's own paginator and request hooks (``get_url_params`` with
@@ -270,7 +295,7 @@ def parent_pages(
         paginator.advance(response)
 
 
-def _send(stream: ServiceTitanStream, request: requests.PreparedRequest) -> requests.Response:
+def _send(stream: RESTStream, request: requests.PreparedRequest) -> requests.Response:
     """One request as singer-sdk sends it (authenticated, on the stream's session, validated)."""
     response = stream.requests_session.send(stream.authenticator(request), timeout=stream.timeout)
     stream.validate_response(response)
