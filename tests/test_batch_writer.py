@@ -70,7 +70,7 @@ def test_a_run_that_stops_early_never_writes_the_held_state(tmp_path) -> None:
 def test_finish_announces_the_last_files_then_the_final_state(tmp_path, capsysbinary) -> None:
     writer = ServiceTitanWriter()
     with BatchRun(BatchSettings(root=tmp_path), "1") as run:
-        writer.start_batches(run)
+        writer.start_batches(run, ["a"])
         writer.write_message(record("a", 1))
         writer.write_message(StateMessage(value={"n": 1}))
         assert capsysbinary.readouterr().out == b""
@@ -96,3 +96,44 @@ def test_a_stream_that_ends_announces_its_own_file_only(tmp_path) -> None:
         assert [(line["type"], line.get("stream")) for line in lines] == [("BATCH", "a")]
         output.announce_streams(["b"])
     assert kinds(lines) == ["BATCH", "BATCH", "STATE"]
+
+
+def states(lines: list[dict]) -> list[dict]:
+    return [line["value"]["bookmarks"] for line in lines if line["type"] == "STATE"]
+
+
+def test_a_state_says_for_each_stream_what_its_announced_files_cover(tmp_path) -> None:
+    """Streams side by side keep some file open: a STATE is written at once, each
+    stream with an open file keeping its last bookmark that covers announced records."""
+    lines: list[dict] = []
+    with BatchRun(BatchSettings(root=tmp_path, batch_size=2), "1") as run:
+        output = BatchOutput(run, lambda line: lines.append(json.loads(bytes(line))), ["a", "b"])
+        output.write(StateMessage(value={"bookmarks": {"a": 0, "b": 0}}), ENCODE)
+        output.write(record("a", 1), ENCODE)
+        output.write(StateMessage(value={"bookmarks": {"a": 1, "b": 0}}), ENCODE)
+        output.write(record("b", 1), ENCODE)
+        output.write(StateMessage(value={"bookmarks": {"a": 1, "b": 1}}), ENCODE)
+        # a and b open: their bookmarks stay at what announced files cover (nothing new)
+        assert states(lines) == [{"a": 0, "b": 0}]
+        output.write(record("a", 2), ENCODE)  # a's file is full: announced
+        # a's bookmark of the newest STATE now covers announced records only; b's does not
+        assert states(lines)[-1] == {"a": 1, "b": 0}
+        output.write(StateMessage(value={"bookmarks": {"a": 2, "b": 1}}), ENCODE)
+        assert states(lines)[-1] == {"a": 2, "b": 0}  # a has no open file: its newest stands
+        output.announce_all()
+    assert states(lines)[-1] == {"a": 2, "b": 1}
+    assert all(line["type"] != "STATE" or line["value"]["bookmarks"] for line in lines)
+
+
+def test_a_file_named_after_no_stream_holds_the_whole_state(tmp_path) -> None:
+    """A stream map's alias: its file cannot be matched to a bookmark, so a STATE
+    waits until every file is announced, as when records and states cannot be told apart."""
+    lines: list[dict] = []
+    with BatchRun(BatchSettings(root=tmp_path, batch_size=100), "1") as run:
+        output = BatchOutput(run, lambda line: lines.append(json.loads(bytes(line))), ["a"])
+        output.write(record("renamed_a", 1), ENCODE)
+        output.write(StateMessage(value={"bookmarks": {"a": 1}}), ENCODE)
+        assert lines == []
+        output.announce_all()
+    assert kinds(lines) == ["BATCH", "STATE"]
+    assert states(lines) == [{"a": 1}]

@@ -71,7 +71,7 @@ class TapServiceTitan(Tap):
             return
         writer = t.cast("ServiceTitanWriter", self.message_writer)
         with BatchRun(batches, str(self.config["tenant_id"]), self.finished_run) as run:
-            writer.start_batches(run)
+            writer.start_batches(run, list(self.streams))
             self._sync_streams()
             # Only a run that succeeded announces its last files and final STATE,
             # then one more STATE naming its folder: the target writes it only once

@@ -10,20 +10,25 @@ With ``batch_config`` (see ``batch_files.py``) records go to gzip JSON Lines
 files instead, one open file per stream, and the one rule of this module
 keeps resume points safe:
 
-    A STATE message is written only once every record written before it has
-    been announced in a BATCH message.
+    A STATE message never covers a record that has not been announced in a
+    BATCH message.
 
-A STATE that arrives while a file holds records waits (a newer STATE replaces
-it: each carries the whole tap state). A file is announced when it reaches
+Streams write side by side, so some file is open almost always. A STATE that
+arrives then is written at once with, for each stream that has an open
+file, that stream's newest bookmark covering announced records only (the
+bookmark it had in a STATE that came while it had no open file, or before
+its file was announced; none if it never had one). The newest STATE is
+written whole once no file is open. A file is announced when it reaches
 ``batch_size`` records, when another message of its stream arrives (a new
-SCHEMA), when its stream ends, when a STATE arrives and the oldest open file was started
-HOLD_STATE_SECONDS ago or more, and at the end of the run; the waiting STATE
-follows its BATCH message. So a resume point reaches the target at most
-HOLD_STATE_SECONDS (plus one page) after its records were extracted, however
-slowly a stream fills its files: what a killed run redoes stays bounded. Whatever writes the STATE (the page checkpoints of export feeds,
-singer-sdk at the end of a stream, its SIGTERM handler) goes through this
-rule. A run that fails or is killed leaves its last file unannounced and its
-waiting STATE unwritten: the target's last state covers only loaded files.
+SCHEMA), when its stream ends, when a STATE arrives and the oldest open file
+was started HOLD_STATE_SECONDS ago or more, and at the end of the run. So a
+stream's resume point reaches the target at most HOLD_STATE_SECONDS (plus
+one page) after its records were extracted, however slowly it fills its
+files: what a killed run redoes stays bounded. Whatever writes the STATE
+(the page checkpoints of export feeds, singer-sdk at the end of a stream,
+its SIGTERM handler) goes through this rule. A run that fails or is killed
+leaves its last files unannounced: the target's last state covers only
+loaded files.
 """
 
 from __future__ import annotations
@@ -33,9 +38,12 @@ import threading
 import time
 import typing as t
 
+import orjson
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 from typing_extensions import override
+
+from tap_servicetitan.batch_files import STATE_KEY
 
 if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
@@ -61,9 +69,9 @@ class ServiceTitanWriter(MsgSpecWriter):
         #: The last SCHEMA line written per stream.
         self._schemas: dict[str, bytes] = {}
 
-    def start_batches(self, run: BatchRun) -> None:
-        """From now on, records go to ``run``'s files."""
-        self._batches = BatchOutput(run, self._emit)
+    def start_batches(self, run: BatchRun, streams: t.Collection[str]) -> None:
+        """From now on, records of ``streams`` go to ``run``'s files."""
+        self._batches = BatchOutput(run, self._emit, streams)
 
     def finish_batches(self) -> None:
         """Announce the open files, then write the waiting STATE (a run that succeeded)."""
@@ -116,27 +124,38 @@ class ServiceTitanWriter(MsgSpecWriter):
 class BatchOutput:
     """Records into batch files; BATCH messages; STATE held until its records are announced."""
 
-    def __init__(self, run: BatchRun, emit: t.Callable[[bytes | bytearray], None]) -> None:
+    def __init__(
+        self,
+        run: BatchRun,
+        emit: t.Callable[[bytes | bytearray], None],
+        streams: t.Collection[str] | None = None,
+    ) -> None:
         self.run = run
         self._emit = emit
+        #: The tap's stream names (None: every file is named after its stream). A file
+        #: named otherwise (a stream map's alias) cannot be told apart by bookmark.
+        self._streams = None if streams is None else frozenset(streams)
         #: Open files by stream, each holding at least one record.
         self._open: dict[str, BatchFile] = {}
-        #: The latest STATE line not yet written, serialized when it arrived.
-        self._held_state: bytes | None = None
+        #: The newest tap state as it was when its STATE arrived, until written whole.
+        self._latest: dict | None = None
+        #: Per stream, the newest bookmark that covers announced records only.
+        self._safe: dict[str, t.Any] = {}
+        #: The last STATE line written, and how STATE messages are encoded.
+        self._written: bytes | None = None
+        self._encode: t.Callable[[Message], bytearray] | None = None
 
     def write(self, message: Message, encode: t.Callable[[Message], bytearray]) -> None:
         if isinstance(message, RecordMessage):
             self._write_record(message)
         elif isinstance(message, StateMessage):
-            # Serialized now: the state dict keeps changing after this call.
-            line = bytes(encode(message))
+            # A copy made now: the state dict keeps changing after this call.
+            self._encode = encode
+            self._latest = orjson.loads(encode(message))["value"]
             if self._open and self._held_too_long():
-                self._held_state = line
                 self.announce_all()
-            elif self._open:
-                self._held_state = line
             else:
-                self._emit(line)
+                self._write_state()
         else:
             # A stream's SCHEMA (or version) follows the records written before it:
             # that stream's file is announced first. Other streams' files stay open.
@@ -162,14 +181,14 @@ class BatchOutput:
 
     def announce_streams(self, names: t.Iterable[str]) -> None:
         for stream in [name for name in names if name in self._open]:
-            self.announce(stream)
+            self.announce(stream, write_state=False)
+        self._write_state()
 
     def announce_all(self) -> None:
-        for stream in list(self._open):
-            self.announce(stream)
+        self.announce_streams(list(self._open))
 
-    def announce(self, stream: str) -> None:
-        """Close ``stream``'s file, write its BATCH message, then any STATE it held back.
+    def announce(self, stream: str, *, write_state: bool = True) -> None:
+        """Close ``stream``'s file, write its BATCH message, then the STATE that is true now.
 
         The file leaves ``_open`` only after its BATCH line is written, so a
         STATE written in between (by a signal handler) is still held back.
@@ -181,6 +200,41 @@ class BatchOutput:
             )
         )
         del self._open[stream]
-        if not self._open and self._held_state is not None:
-            line, self._held_state = self._held_state, None
+        if write_state:
+            self._write_state()
+
+    def _write_state(self) -> None:
+        """Write the newest STATE that is true now, if it says more than the last one.
+
+        Each stream's bookmark is the newest one's, except for a stream with an
+        open file: its newest bookmark that covers announced records only (from
+        a STATE that came while it had no open file, or before its file was
+        announced) stands in, or none when it never had one. A state holding
+        anything but bookmarks (and the batch folder entry) is written only
+        whole, once no file is open, as is any state while a file is named
+        after no stream.
+        """
+        latest = self._latest
+        if latest is None or self._encode is None:
+            return
+        bookmarks = latest.get("bookmarks", {})
+        for stream, bookmark in bookmarks.items():
+            if stream not in self._open:
+                self._safe[stream] = bookmark
+        if self._open:
+            if not self._by_bookmark(latest):
+                return
+            safe = {name: self._safe[name] for name in bookmarks if name in self._safe}
+            latest = {**latest, "bookmarks": safe}
+        else:
+            self._latest = None
+        line = bytes(self._encode(StateMessage(value=latest)))
+        if line != self._written:
+            self._written = line
             self._emit(line)
+
+    def _by_bookmark(self, state: dict) -> bool:
+        """Whether ``state`` can be written in part: bookmarks of streams named by their files."""
+        if not set(state) <= {"bookmarks", STATE_KEY}:
+            return False
+        return self._streams is None or all(name in self._streams for name in self._open)
