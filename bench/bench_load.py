@@ -32,6 +32,7 @@ import psycopg
 import yaml
 
 from servicetitan_catalog.streams import CORE_STREAMS
+from servicetitan_devtools.bench_database import recreate_database
 from servicetitan_devtools.peak_usage import PeakUsage
 from servicetitan_sandbox.process import SandboxProcess
 
@@ -46,14 +47,6 @@ PROCESSES = {
     "tap": "bin/tap-servicetitan",
     "target": "bin/servicetitan-target-postgres",
 }
-
-
-def recreate_database() -> None:
-    with psycopg.connect(
-        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"drop database if exists {DATABASE} with (force)")
-        conn.execute(f"create database {DATABASE}")
 
 
 def raw_rows() -> int:
@@ -126,7 +119,7 @@ def timed(
 
 
 def measure(sandbox: SandboxProcess, mode: str, batch_size: int | None) -> None:
-    recreate_database()
+    recreate_database(DATABASE)
     with tempfile.TemporaryDirectory() as state_dir, tempfile.TemporaryDirectory() as batches:
         batch_config = batch_config_in(batches, batch_size) if mode != "records" else {}
         env = environment(sandbox, state_dir, batch_config)

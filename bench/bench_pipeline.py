@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 
 from servicetitan_catalog.streams import CORE_STREAMS
+from servicetitan_devtools.bench_database import recreate_database
 from servicetitan_sandbox.process import SandboxProcess
 
 BIN = Path(sys.executable).parent
@@ -31,14 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATABASE = f"st_bench_pipeline_{secrets.token_hex(4)}"
 #: The core nine streams (meltano.yml's default selection has more).
 RAW_TABLES = CORE_STREAMS
-
-
-def recreate_database() -> None:
-    with psycopg.connect(
-        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"drop database if exists {DATABASE} with (force)")
-        conn.execute(f"create database {DATABASE}")
 
 
 def raw_rows() -> int:
@@ -86,7 +79,7 @@ def main() -> None:
     parser.add_argument("--fraction", type=float, default=0.01)
     args = parser.parse_args()
 
-    recreate_database()
+    recreate_database(DATABASE)
     try:
         run_benchmark(args.customers, args.fraction)
     finally:

@@ -25,21 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
+from servicetitan_devtools.bench_database import recreate_database
 from servicetitan_sandbox import SandboxServer
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "st_bench_preflight"
-
-
-def recreate_database() -> None:
-    with psycopg.connect(
-        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"drop database if exists {DATABASE} with (force)")
-        conn.execute(f"create database {DATABASE}")
 
 
 def free_port() -> int:
@@ -85,7 +76,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    recreate_database()
+    recreate_database(DATABASE)
     with tempfile.TemporaryDirectory() as state_dir, SandboxServer(customers=1000) as sandbox:
         env = {
             **{

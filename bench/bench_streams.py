@@ -28,6 +28,7 @@ from pathlib import Path
 import psycopg
 
 from servicetitan_catalog.streams import DEFAULT_SELECTION
+from servicetitan_devtools.bench_database import recreate_database
 from servicetitan_devtools.peak_usage import PeakUsage
 from servicetitan_devtools.tap_runner import catalog_selecting, run_tap
 from servicetitan_sandbox.process import SandboxProcess
@@ -56,14 +57,6 @@ def tap_alone(sandbox: SandboxProcess, concurrency: int) -> dict:
     }
 
 
-def recreate_database() -> None:
-    with psycopg.connect(
-        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"drop database if exists {DATABASE} with (force)")
-        conn.execute(f"create database {DATABASE}")
-
-
 def raw_rows() -> int:
     with psycopg.connect(host="127.0.0.1", user="postgres", dbname=DATABASE) as conn:
         tables = conn.execute(
@@ -77,7 +70,7 @@ def raw_rows() -> int:
 
 def meltano_run(sandbox: SandboxProcess, concurrency: int) -> dict:
     """``meltano run tap-servicetitan target-postgres``, meltano.yml's selection, fresh state."""
-    recreate_database()
+    recreate_database(DATABASE)
     sandbox.control("POST", "reset-counters")
     with tempfile.TemporaryDirectory() as folder:
         env = {
