@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
+import threading
 from urllib.parse import urlparse
 
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 
 from tap_servicetitan.batch_files import BatchRun, BatchSettings
-from tap_servicetitan.writer import BatchOutput, ServiceTitanWriter
+from tap_servicetitan.writer import BatchOutput, ConsistentStateWriter, ServiceTitanWriter
 
 ENCODE = ServiceTitanWriter().format_message
 
@@ -137,3 +139,33 @@ def test_a_file_named_after_no_stream_holds_the_whole_state(tmp_path) -> None:
         output.announce_all()
     assert kinds(lines) == ["BATCH", "STATE"]
     assert states(lines) == [{"a": 1}]
+
+
+def test_a_state_is_written_while_other_streams_change_it(capsysbinary) -> None:
+    """Streams side by side add and remove entries of the state while one of them
+    writes a STATE: every line is whole and valid JSON, none fails."""
+    state: dict = {"bookmarks": {}}
+    stop = threading.Event()
+
+    def churn() -> None:
+        n = 0
+        while not stop.is_set():
+            state["bookmarks"][f"s{n % 50}"] = {"progress_markers": {"n": n}}
+            state["bookmarks"].pop(f"s{(n + 25) % 50}", None)
+            n += 1
+
+    writer = ConsistentStateWriter(ServiceTitanWriter())
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    other = threading.Thread(target=churn)
+    other.start()
+    try:
+        for _ in range(2000):
+            writer.write_state(state)
+    finally:
+        stop.set()
+        other.join()
+        sys.setswitchinterval(switch)
+    lines = capsysbinary.readouterr().out.splitlines()
+    assert len(lines) >= 2  # the state changed between writes: written again
+    assert all(json.loads(line)["type"] == "STATE" for line in lines)

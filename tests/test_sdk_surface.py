@@ -97,3 +97,18 @@ def test_write_checkpoint_emits_the_current_state_now() -> None:
     states = [m["value"] for m in messages if m["type"] == "STATE"]
     assert states, text
     assert states[-1]["bookmarks"]["customers"]["continue_from"] == "resume-here"
+
+
+def test_the_tap_replaces_the_state_writer_every_sdk_path_uses() -> None:
+    """``Tap._state_writer`` (private): singer-sdk's sync loop, its SIGTERM handler and
+    every stream write STATE through it; the tap puts its ConsistentStateWriter there."""
+    from singer_sdk import Tap
+
+    from tap_servicetitan.writer import ConsistentStateWriter
+
+    assert "self._state_writer.write_state" in inspect.getsource(Tap._handle_termination)
+    assert "self._tap.state_writer.write_state" in inspect.getsource(Stream._write_state_message)
+    with SandboxServer(customers=5, seed=1) as server:
+        tap = TapServiceTitan(config=server.tap_config())
+        assert isinstance(tap.state_writer, ConsistentStateWriter)
+        assert tap.state_writer is tap._state_writer

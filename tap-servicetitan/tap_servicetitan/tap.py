@@ -20,7 +20,7 @@ from tap_servicetitan.reconciliation import RecordCountsStream
 from tap_servicetitan.reports import REPORT_SETTINGS, report_streams
 from tap_servicetitan.scheduling import StreamPool, largest_first
 from tap_servicetitan.streams import TAP_STREAMS
-from tap_servicetitan.writer import ServiceTitanWriter
+from tap_servicetitan.writer import ConsistentStateWriter, ServiceTitanWriter
 
 
 class TapServiceTitan(Tap):
@@ -35,6 +35,13 @@ class TapServiceTitan(Tap):
 
     #: The input state's ``batch_files`` entry: the folder of the run it comes from, if finished.
     finished_run: str | None = None
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Streams side by side change the state while one of them writes it (writer.py).
+        self._state_writer = ConsistentStateWriter(
+            t.cast("ServiceTitanWriter", self.message_writer)
+        )
 
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:

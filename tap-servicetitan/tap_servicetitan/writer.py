@@ -38,8 +38,10 @@ import threading
 import time
 import typing as t
 
+import msgspec
 import orjson
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
+from singer_sdk.helpers._state import StateWriter
 from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 from typing_extensions import override
 
@@ -119,6 +121,32 @@ class ServiceTitanWriter(MsgSpecWriter):
         out = sys.stdout.buffer
         out.write(line)
         out.flush()
+
+
+class ConsistentStateWriter(StateWriter):
+    """singer-sdk's STATE writer (a STATE only when the state changed), safe while
+    streams side by side change the state.
+
+    singer-sdk copies the state in Python (``copy.deepcopy``, ``dataclasses.asdict``)
+    while other streams add entries to it (a stream starting, a progress marker),
+    which fails with "dictionary changed size during iteration". Here the state
+    is encoded by msgspec in one call that no other thread interrupts, and that
+    copy of one moment is compared and written.
+    """
+
+    def __init__(self, message_writer: ServiceTitanWriter) -> None:
+        super().__init__(message_writer)
+        self._writer = message_writer
+        self._lock = threading.RLock()
+        self._last: dict | None = None
+
+    @override
+    def write_state(self, state: dict) -> None:
+        with self._lock:
+            moment = msgspec.json.decode(msgspec.json.encode(state))
+            if moment != self._last:
+                self._writer.write_message(StateMessage(value=moment))
+                self._last = moment
 
 
 class BatchOutput:
