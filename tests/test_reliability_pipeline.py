@@ -105,7 +105,10 @@ def test_fault_fails_the_run_in_one_line_and_the_rerun_loses_nothing(
     # nothing past the page before the fault was loaded (with BATCH files, that
     # page's file was never announced: nothing at all)
     assert project.count_rows("tap_servicetitan.customers") <= 50
-    assert "customers" not in project.state().get("bookmarks", {})
+    # and the stored state holds no resume point of it (streams side by side may have
+    # stored its bookmark as it began: the signpost, no position)
+    bookmark = project.state().get("bookmarks", {}).get("customers", {})
+    assert "continue_from" not in bookmark and "replication_key_value" not in bookmark
     small_sandbox.faults.reset()
     project.run()
     assert_raw_tables_equal_sandbox(project)
