@@ -11,11 +11,8 @@ import typing as t
 from functools import cached_property
 
 from tap_servicetitan.auth import ServiceTitanAuthenticator
-from tap_servicetitan.config import (
-    DEFAULT_CHILD_CONCURRENCY,
-    DEFAULT_STREAM_CONCURRENCY,
-    validate_settings,
-)
+from tap_servicetitan.child_reads import child_workers
+from tap_servicetitan.config import DEFAULT_STREAM_CONCURRENCY, validate_settings
 from tap_servicetitan.ratelimit import RateLimitedSession, RateLimiter
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -46,8 +43,7 @@ class ServiceTitanApi:
     @property
     def connections(self) -> int:
         """Requests that may be in flight at once: each stream's own and its children's."""
-        children = int(self._config.get("child_concurrency", DEFAULT_CHILD_CONCURRENCY))
-        return self.stream_concurrency * (1 + children)
+        return self.stream_concurrency * (1 + child_workers(self._config))
 
     @cached_property
     def authenticator(self) -> ServiceTitanAuthenticator:
